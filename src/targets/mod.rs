@@ -1,0 +1,144 @@
+//! Output targets. Everything that differs between KQL, SPL and Sigma lives below this
+//! module; the rest of the compiler only sees the [`Target`] trait.
+//!
+//! Adding a target means adding one file and one line in [`registry`].
+
+use miette::SourceSpan;
+
+use crate::catalog::Source;
+use crate::ir;
+
+pub mod kql;
+pub mod sigma;
+pub mod spl;
+
+/// Options a target reads.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
+    /// The flavour (`sentinel`, `defender` for KQL); `None` for the target's default.
+    pub flavor: Option<String>,
+    /// SPL: the index to search instead of the catalog's default.
+    pub spl_index: Option<String>,
+}
+
+/// What a target gets besides the rule.
+pub struct Ctx<'a> {
+    /// The rule's log source from the catalog.
+    pub source: &'a Source,
+    /// The source's catalog name.
+    pub source_name: &'a str,
+    /// The options.
+    pub opts: &'a TargetOptions,
+    /// The catalog key the rule was mapped with (`kql.sentinel`).
+    pub catalog_key: &'a str,
+}
+
+/// A target's refusal to emit something it cannot express exactly.
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
+pub enum TargetError {
+    /// The construct has no exact translation on this target.
+    #[error("{target} cannot express {construct} exactly")]
+    #[diagnostic(code(tripline::target::unsupported))]
+    Unsupported {
+        /// The target (and flavour), e.g. `kql (defender)`.
+        target: String,
+        /// The construct, e.g. `a case-sensitive glob`.
+        construct: String,
+        /// Where the construct is.
+        #[label("{reason}")]
+        span: SourceSpan,
+        /// Why it cannot be expressed.
+        reason: String,
+        /// What to do instead.
+        #[help]
+        help: Option<String>,
+    },
+    /// The source has no table / base search for this target.
+    #[error("log source `{source_name}` has no {what} for {target} in the catalog")]
+    #[diagnostic(code(tripline::target::no_table))]
+    NoTable {
+        /// The target.
+        target: String,
+        /// The source.
+        source_name: String,
+        /// What is missing (`table`, `base search`).
+        what: String,
+        /// The rule's `source` line.
+        #[label("this source")]
+        span: SourceSpan,
+    },
+}
+
+/// A compiler back end.
+pub trait Target: Sync {
+    /// The name used with `--target` (`kql`).
+    fn name(&self) -> &'static str;
+
+    /// The flavours accepted by `--flavor`; the first is the default. Empty when the target
+    /// has none.
+    fn flavors(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The key of this target's section in the catalog (`kql.sentinel`).
+    fn catalog_key(&self, flavor: &str) -> String {
+        if flavor.is_empty() {
+            self.name().to_string()
+        } else {
+            format!("{}.{}", self.name(), flavor)
+        }
+    }
+
+    /// The extension of the files written with `--out` (`kql`).
+    fn extension(&self) -> &'static str;
+
+    /// Compile one rule whose fields are already mapped for this target.
+    fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>>;
+
+    /// How a line comment is written (used to label rules when several go to one stream).
+    fn comment(&self, text: &str) -> String;
+
+    /// Join several compiled rules into one stream (stdout).
+    fn bundle(&self, outputs: &[(String, String)]) -> String {
+        let mut s = String::new();
+        for (i, (name, text)) in outputs.iter().enumerate() {
+            if i > 0 {
+                s.push('\n');
+            }
+            s.push_str(&self.comment(&format!("rule: {name}")));
+            s.push('\n');
+            s.push_str(text);
+            if !text.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+        s
+    }
+}
+
+/// Every target, in a fixed order.
+pub fn registry() -> Vec<&'static dyn Target> {
+    vec![&kql::Kql, &spl::Spl, &sigma::Sigma]
+}
+
+/// Look a target up by name.
+pub fn by_name(name: &str) -> Option<&'static dyn Target> {
+    registry().into_iter().find(|t| t.name() == name)
+}
+
+/// An `Unsupported` error for `pred` on `target`.
+pub fn unsupported(
+    target: &str,
+    construct: &str,
+    span: ir::Span,
+    reason: &str,
+    help: Option<&str>,
+) -> TargetError {
+    TargetError::Unsupported {
+        target: target.to_string(),
+        construct: construct.to_string(),
+        span: span.into(),
+        reason: reason.to_string(),
+        help: help.map(str::to_string),
+    }
+}

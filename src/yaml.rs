@@ -1,0 +1,14 @@
+//! The one place that touches `serde_yaml`, so the YAML crate can be swapped later.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Deserialize a YAML document; the error is rendered as text.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    serde_yaml::from_str(text).map_err(|e| e.to_string())
+}
+
+/// Serialize a value to YAML text.
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
+    serde_yaml::to_string(value).map_err(|e| e.to_string())
+}
