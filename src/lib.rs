@@ -5,7 +5,12 @@
 //! The library never prints; the CLI in `src/cli/` is a thin layer over [`compile`].
 
 pub mod catalog;
+pub mod check;
+pub mod driver;
 pub mod ir;
 pub mod mapping;
+pub mod syntax;
 pub mod targets;
 pub mod yaml;
+
+pub use driver::{compile, compile_paths, Compiled, FileDiagnostic, Options, Output};

@@ -1,3 +1,8 @@
-fn main() {
-    std::process::exit(0)
+//! The `tripline` binary.
+
+#[path = "cli/mod.rs"]
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::run()
 }

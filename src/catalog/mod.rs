@@ -241,3 +241,31 @@ impl Source {
         }
     }
 }
+
+/// A human-readable listing of the catalog (for `tripline sources`).
+pub fn describe(cat: &Catalog) -> String {
+    let mut s = String::new();
+    for (name, src) in &cat.sources {
+        s.push_str(&format!("{name}\n    {}\n", src.description.trim()));
+        let ls: Vec<String> = src
+            .logsource
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        s.push_str(&format!("    sigma logsource: {}\n", ls.join(", ")));
+        for (key, t) in &src.targets {
+            let what = t
+                .table
+                .clone()
+                .or_else(|| t.base.clone())
+                .unwrap_or_default();
+            s.push_str(&format!("    {key}: {what}\n"));
+        }
+        s.push_str("    fields:\n");
+        let width = src.fields.keys().map(|k| k.len()).max().unwrap_or(0);
+        for (f, d) in &src.fields {
+            s.push_str(&format!("        {f:width$}  {}\n", d.ty().name()));
+        }
+    }
+    s
+}

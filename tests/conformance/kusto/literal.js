@@ -14,6 +14,7 @@
 // Output (stdout): one JSON line per literal, in input order:
 //   {"index": i, "literal": L, "ok": true,  "value": "<decoded>", "kind": "StringLiteralExpression"}
 //   {"index": i, "literal": L, "ok": false, "reason": "...", "errors": [...]}
+// (diagnostic "start" offsets are relative to L)
 // Summary on stderr. Exit 0 if all ok, 1 if any literal was rejected, 2 bad input.
 
 const { load, toArray, diagToJson, readInput } = require('./kusto_lib');
@@ -31,7 +32,10 @@ function decode(env, literal) {
   const { K, Bridge, System } = env;
   const text = PREFIX + literal;
   const code = K.KustoCode.ParseAndAnalyze(text);
-  const diags = toArray(code.GetDiagnostics()).map(diagToJson);
+  // Positions are made relative to the literal text (the `print x = ` prefix removed).
+  const diags = toArray(code.GetDiagnostics())
+    .map(diagToJson)
+    .map((d) => ({ ...d, start: d.start - PREFIX.length }));
   if (diags.some((d) => d.severity === K.DiagnosticSeverity.Error)) {
     return { ok: false, reason: 'diagnostics', errors: diags };
   }

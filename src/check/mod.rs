@@ -1,0 +1,1265 @@
+//! Stage 2: AST → IR. [`check`] resolves names and imports, checks metadata, fields and
+//! types, and lowers every valid rule to [`crate::ir`]. It collects every error it finds;
+//! the driver sorts them by position.
+
+mod errors;
+mod meta;
+mod regex_check;
+
+use std::collections::HashMap;
+
+pub use errors::CheckError;
+
+use crate::catalog::{Catalog, FieldType, Source};
+use crate::ir::{self, CmpOp, Number, Quant, Span, StrOp, Test};
+use crate::syntax::ast::{self, CmpKind, CmpOpKind, ListOperand, Literal, StrOpKind};
+
+/// One file given to the checker.
+pub struct FileInput<'a> {
+    /// Its syntax tree; `None` when it did not parse.
+    pub ast: Option<&'a ast::File>,
+    /// For each `import` item in order: the index of the imported file, or why it could not
+    /// be loaded.
+    pub imports: Vec<Result<usize, String>>,
+    /// Its path as shown to users.
+    pub display: String,
+    /// Whether its rules are to be compiled (false for files only reached by import).
+    pub is_input: bool,
+}
+
+/// What the checker produces.
+#[derive(Default)]
+pub struct Checked {
+    /// Valid rules with the index of their file.
+    pub rules: Vec<(usize, ir::Rule)>,
+    /// Errors with the index of their file.
+    pub errors: Vec<(usize, CheckError)>,
+}
+
+/// A declaration in scope.
+#[derive(Clone, Copy)]
+enum Decl<'a> {
+    List(&'a ast::ListDecl, usize),
+    Cond(&'a ast::CondDecl, usize),
+    Rule(usize),
+}
+
+impl Decl<'_> {
+    fn kind(&self) -> &'static str {
+        match self {
+            Decl::List(..) => "list",
+            Decl::Cond(..) => "condition",
+            Decl::Rule(..) => "rule",
+        }
+    }
+    fn file(&self) -> usize {
+        match self {
+            Decl::List(_, f) | Decl::Cond(_, f) | Decl::Rule(f) => *f,
+        }
+    }
+}
+
+/// A list after checking.
+#[derive(Clone, Debug)]
+enum ListVal {
+    Strings(Vec<String>),
+    Numbers(Vec<Number>),
+    Cidrs(Vec<ipnet::IpNet>),
+}
+
+struct Checker<'a> {
+    files: &'a [FileInput<'a>],
+    catalog: &'a Catalog,
+    scopes: Vec<HashMap<String, Decl<'a>>>,
+    lists: HashMap<(usize, String), Option<ListVal>>,
+    errors: Vec<(usize, CheckError)>,
+}
+
+/// Check every file and lower its rules.
+pub fn check<'a>(files: &'a [FileInput<'a>], catalog: &'a Catalog) -> Checked {
+    let mut c = Checker {
+        files,
+        catalog,
+        scopes: Vec::new(),
+        lists: HashMap::new(),
+        errors: Vec::new(),
+    };
+    c.check_cycles();
+    for f in 0..files.len() {
+        let scope = c.build_scope(f);
+        c.scopes.push(scope);
+    }
+    for f in 0..files.len() {
+        c.check_lists(f);
+    }
+    let mut rules = Vec::new();
+    for (f, file) in files.iter().enumerate() {
+        let Some(ast) = file.ast else { continue };
+        for item in &ast.items {
+            if let ast::Item::Rule(r) = item {
+                if let Some(rule) = c.rule(f, r) {
+                    if file.is_input {
+                        rules.push((f, rule));
+                    }
+                }
+            }
+        }
+    }
+    // Duplicate ids among compiled rules.
+    let mut seen: HashMap<String, (usize, String)> = HashMap::new();
+    for (f, r) in &rules {
+        if let Some((ff, first)) = seen.get(&r.meta.id) {
+            let span = id_span(files[*f].ast, &r.name).unwrap_or(r.span);
+            c.errors.push((
+                *f,
+                CheckError::DuplicateId {
+                    id: r.meta.id.clone(),
+                    span: span.into(),
+                    first: format!("{} in {}", first, files[*ff].display),
+                },
+            ));
+        } else {
+            seen.insert(r.meta.id.clone(), (*f, r.name.clone()));
+        }
+    }
+    let bad: Vec<(usize, String)> = c
+        .errors
+        .iter()
+        .filter_map(|(f, e)| match e {
+            CheckError::DuplicateId { span, .. } => Some((*f, span.offset())),
+            _ => None,
+        })
+        .filter_map(|(f, off)| rule_at(files[f].ast, off).map(|n| (f, n)))
+        .collect();
+    rules.retain(|(f, r)| !bad.contains(&(*f, r.name.clone())));
+    // One error per (file, position, message): a condition used by several rules reports once.
+    let mut errors = c.errors;
+    let mut keys = std::collections::HashSet::new();
+    errors.retain(|(f, e)| keys.insert((*f, offset(e), e.to_string())));
+    Checked { rules, errors }
+}
+
+fn offset(e: &CheckError) -> usize {
+    use miette::Diagnostic;
+    e.labels()
+        .and_then(|mut l| l.next())
+        .map(|l| l.offset())
+        .unwrap_or(0)
+}
+
+fn id_span(ast: Option<&ast::File>, rule: &str) -> Option<Span> {
+    ast?.items.iter().find_map(|i| match i {
+        ast::Item::Rule(r) if r.name.name == rule => r
+            .meta
+            .iter()
+            .find(|m| m.key.name == "id")
+            .and_then(|m| m.values.first().map(|v| v.text().1)),
+        _ => None,
+    })
+}
+
+fn rule_at(ast: Option<&ast::File>, off: usize) -> Option<String> {
+    ast?.items.iter().find_map(|i| match i {
+        ast::Item::Rule(r) if r.span.start <= off && off < r.span.end => Some(r.name.name.clone()),
+        _ => None,
+    })
+}
+
+/// The closest candidate to `name`, as a "did you mean" help text.
+pub(crate) fn did_you_mean<'s>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'s str>,
+) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = if c.eq_ignore_ascii_case(name) {
+            1.0
+        } else {
+            strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase())
+        };
+        if score >= 0.8 && best.is_none_or(|(b, bc)| score > b || (score == b && c < bc)) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+impl<'a> Checker<'a> {
+    fn err(&mut self, f: usize, e: CheckError) {
+        self.errors.push((f, e));
+    }
+
+    /// Report import cycles (one per cycle, at the import that closes it).
+    fn check_cycles(&mut self) {
+        let n = self.files.len();
+        // 0 = unvisited, 1 = on stack, 2 = done
+        let mut state = vec![0u8; n];
+        let mut stack: Vec<usize> = Vec::new();
+        for start in 0..n {
+            if state[start] == 0 {
+                self.dfs(start, &mut state, &mut stack);
+            }
+        }
+    }
+
+    fn dfs(&mut self, f: usize, state: &mut [u8], stack: &mut Vec<usize>) {
+        state[f] = 1;
+        stack.push(f);
+        let imports: Vec<(Span, usize)> = self.import_targets(f);
+        for (span, t) in imports {
+            if state[t] == 1 {
+                let pos = stack.iter().position(|x| *x == t).unwrap_or(0);
+                let mut names: Vec<&str> = stack[pos..]
+                    .iter()
+                    .map(|i| self.files[*i].display.as_str())
+                    .collect();
+                names.push(&self.files[t].display);
+                let cycle = names.join(" → ");
+                self.err(
+                    f,
+                    CheckError::ImportCycle {
+                        cycle,
+                        span: span.into(),
+                    },
+                );
+            } else if state[t] == 0 {
+                self.dfs(t, state, stack);
+            }
+        }
+        stack.pop();
+        state[f] = 2;
+    }
+
+    fn import_targets(&self, f: usize) -> Vec<(Span, usize)> {
+        let Some(ast) = self.files[f].ast else {
+            return Vec::new();
+        };
+        let spans = ast.items.iter().filter_map(|i| match i {
+            ast::Item::Import(s) => Some(s.span),
+            _ => None,
+        });
+        spans
+            .zip(self.files[f].imports.iter())
+            .filter_map(|(s, r)| r.as_ref().ok().map(|t| (s, *t)))
+            .collect()
+    }
+
+    /// Own declarations plus those of directly imported files.
+    fn build_scope(&mut self, f: usize) -> HashMap<String, Decl<'a>> {
+        let mut scope: HashMap<String, Decl<'a>> = HashMap::new();
+        let Some(ast) = self.files[f].ast else {
+            return scope;
+        };
+        let decls = |file: &'a ast::File, idx: usize| -> Vec<(&'a ast::Ident, Decl<'a>)> {
+            file.items
+                .iter()
+                .filter_map(|i| match i {
+                    ast::Item::List(l) => Some((&l.name, Decl::List(l, idx))),
+                    ast::Item::Condition(c) => Some((&c.name, Decl::Cond(c, idx))),
+                    ast::Item::Rule(r) => Some((&r.name, Decl::Rule(idx))),
+                    ast::Item::Import(_) => None,
+                })
+                .collect()
+        };
+        for (name, d) in decls(ast, f) {
+            if let Some(prev) = scope.get(&name.name) {
+                let first = format!("first declared as a {}", prev.kind());
+                self.err(
+                    f,
+                    CheckError::DuplicateName {
+                        name: name.name.clone(),
+                        span: name.span.into(),
+                        first,
+                    },
+                );
+            } else {
+                scope.insert(name.name.clone(), d);
+            }
+        }
+        let import_spans: Vec<&ast::Str> = ast
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                ast::Item::Import(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        for (s, res) in import_spans.into_iter().zip(self.files[f].imports.iter()) {
+            match res {
+                Err(reason) => self.err(
+                    f,
+                    CheckError::ImportNotFound {
+                        path: s.value.clone(),
+                        reason: reason.clone(),
+                        span: s.span.into(),
+                    },
+                ),
+                Ok(t) => {
+                    let Some(tast) = self.files[*t].ast else {
+                        self.err(
+                            f,
+                            CheckError::BrokenImport {
+                                path: s.value.clone(),
+                                span: s.span.into(),
+                            },
+                        );
+                        continue;
+                    };
+                    for (name, d) in decls(tast, *t) {
+                        if let Some(prev) = scope.get(&name.name) {
+                            if prev.file() == *t {
+                                continue; // the same file imported twice
+                            }
+                            let first =
+                                format!("also declared in {}", self.files[prev.file()].display);
+                            self.err(
+                                f,
+                                CheckError::DuplicateName {
+                                    name: name.name.clone(),
+                                    span: s.span.into(),
+                                    first,
+                                },
+                            );
+                        } else {
+                            scope.insert(name.name.clone(), d);
+                        }
+                    }
+                }
+            }
+        }
+        scope
+    }
+
+    /// Check every list declared in file `f`.
+    fn check_lists(&mut self, f: usize) {
+        let Some(ast) = self.files[f].ast else { return };
+        for item in &ast.items {
+            if let ast::Item::List(l) = item {
+                let v = self.list_values(f, l.ty.map(|t| t.0), &l.items, l.span);
+                self.lists.insert((f, l.name.name.clone()), v);
+            }
+        }
+    }
+
+    /// Type-check list elements. `ty` is the declared type, if any.
+    fn list_values(
+        &mut self,
+        f: usize,
+        ty: Option<ast::ListType>,
+        items: &[Literal],
+        span: Span,
+    ) -> Option<ListVal> {
+        let ty = ty.unwrap_or(match items.first() {
+            Some(Literal::Num(_)) => ast::ListType::Number,
+            _ => ast::ListType::String,
+        });
+        if items.is_empty() {
+            self.err(
+                f,
+                CheckError::BadValue {
+                    reason: "empty list".into(),
+                    span: span.into(),
+                    help: Some("a list needs at least one element".into()),
+                },
+            );
+            return None;
+        }
+        let mut ok = true;
+        let mut strings = Vec::new();
+        let mut numbers = Vec::new();
+        let mut cidrs = Vec::new();
+        for it in items {
+            match (ty, it) {
+                (ast::ListType::String, Literal::Str(s)) => {
+                    if s.value.is_empty() {
+                        ok = false;
+                        self.err(
+                            f,
+                            CheckError::BadValue {
+                                reason: "empty string in a list".into(),
+                                span: s.span.into(),
+                                help: Some(
+                                    "an empty field counts as missing: test it with `missing`"
+                                        .into(),
+                                ),
+                            },
+                        );
+                    }
+                    strings.push(s.value.clone());
+                }
+                (ast::ListType::Number, Literal::Num(n)) => match Number::parse(&n.text) {
+                    Some(v) => numbers.push(v),
+                    None => {
+                        ok = false;
+                        self.err(f, bad_number(n));
+                    }
+                },
+                (ast::ListType::Cidr, Literal::Str(s)) => match parse_cidr(&s.value) {
+                    Ok(n) => cidrs.push(n),
+                    Err(reason) => {
+                        ok = false;
+                        self.err(
+                            f,
+                            CheckError::BadCidr {
+                                value: s.value.clone(),
+                                reason,
+                                span: s.span.into(),
+                            },
+                        );
+                    }
+                },
+                (ty, other) => {
+                    ok = false;
+                    let want = match ty {
+                        ast::ListType::String => "a string",
+                        ast::ListType::Number => "a number",
+                        ast::ListType::Cidr => "a CIDR network string",
+                    };
+                    self.err(
+                        f,
+                        CheckError::BadValue {
+                            reason: format!(
+                                "list elements must all be of one type: expected {want}"
+                            ),
+                            span: other.span().into(),
+                            help: Some(
+                                "declare the type with `list name: string|number|cidr = [...]`"
+                                    .into(),
+                            ),
+                        },
+                    );
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(match ty {
+            ast::ListType::String => ListVal::Strings(strings),
+            ast::ListType::Number => ListVal::Numbers(numbers),
+            ast::ListType::Cidr => ListVal::Cidrs(cidrs),
+        })
+    }
+
+    /// Check and lower one rule.
+    fn rule(&mut self, f: usize, r: &'a ast::RuleDecl) -> Option<ir::Rule> {
+        let before = self.errors.len();
+        let meta = meta::check(r, &mut |e| self.errors.push((f, e)));
+        let source = self.single(f, r, &r.sources, "source");
+        let m = self.single(f, r, &r.matches, "match");
+        let src = source.and_then(|s| {
+            let found = self.catalog.sources.get(&s.name);
+            if found.is_none() {
+                let help = did_you_mean(&s.name, self.catalog.sources.keys().map(String::as_str))
+                    .or_else(|| Some("`tripline sources` lists the catalog".into()));
+                self.err(
+                    f,
+                    CheckError::UnknownSource {
+                        name: s.name.clone(),
+                        span: s.span.into(),
+                        help,
+                    },
+                );
+            }
+            found.map(|src| (s.name.clone(), src))
+        });
+        let (source_name, src) = src?;
+        // `fields` metadata must name real fields.
+        for entry in r.meta.iter().filter(|m| m.key.name == "fields") {
+            for v in &entry.values {
+                let (name, span) = v.text();
+                if src.field_type(name).is_none() {
+                    self.unknown_field(f, name, &source_name, src, span);
+                }
+            }
+        }
+        let expr = m.and_then(|m| {
+            let mut stack = Vec::new();
+            self.lower(f, m, &source_name, src, &mut stack)
+        });
+        if self.errors.len() != before {
+            return None;
+        }
+        Some(ir::Rule {
+            name: r.name.name.clone(),
+            meta: meta?,
+            source: source_name,
+            expr: expr?,
+            span: r.span,
+        })
+    }
+
+    fn single<'b, T>(
+        &mut self,
+        f: usize,
+        r: &ast::RuleDecl,
+        items: &'b [T],
+        key: &'static str,
+    ) -> Option<&'b T>
+    where
+        T: HasSpan,
+    {
+        if items.is_empty() {
+            self.err(
+                f,
+                CheckError::MissingEntry {
+                    rule: r.name.name.clone(),
+                    key,
+                    span: r.name.span.into(),
+                },
+            );
+            return None;
+        }
+        for extra in &items[1..] {
+            self.err(
+                f,
+                CheckError::DuplicateEntry {
+                    key: key.to_string(),
+                    span: extra.span_of().into(),
+                },
+            );
+        }
+        Some(&items[0])
+    }
+
+    fn unknown_field(&mut self, f: usize, name: &str, source_name: &str, src: &Source, span: Span) {
+        let help = did_you_mean(name, src.fields.keys().map(String::as_str));
+        self.err(
+            f,
+            CheckError::UnknownField {
+                field: name.to_string(),
+                source_name: source_name.to_string(),
+                span: span.into(),
+                help,
+            },
+        );
+    }
+
+    /// Lower an expression written in file `f` for source `src`.
+    fn lower(
+        &mut self,
+        f: usize,
+        e: &'a ast::Expr,
+        source_name: &str,
+        src: &Source,
+        stack: &mut Vec<String>,
+    ) -> Option<ir::Expr> {
+        match e {
+            ast::Expr::And(a, b, _) | ast::Expr::Or(a, b, _) => {
+                let l = self.lower(f, a, source_name, src, stack);
+                let r = self.lower(f, b, source_name, src, stack);
+                let (l, r) = (l?, r?);
+                Some(if matches!(e, ast::Expr::And(..)) {
+                    flatten_and(l, r)
+                } else {
+                    flatten_or(l, r)
+                })
+            }
+            ast::Expr::Not(x, _) => {
+                let inner = self.lower(f, x, source_name, src, stack)?;
+                Some(match inner {
+                    ir::Expr::Not(y) => *y,
+                    other => ir::Expr::Not(Box::new(other)),
+                })
+            }
+            ast::Expr::Keyword(s, span) => self.keyword(f, s, *span, src),
+            ast::Expr::Ref(id) => {
+                let Some(decl) = self.scopes[f].get(&id.name).copied() else {
+                    let help = self.name_help(f, &id.name, "condition");
+                    self.err(
+                        f,
+                        CheckError::UnknownName {
+                            kind: "condition",
+                            name: id.name.clone(),
+                            span: id.span.into(),
+                            help,
+                        },
+                    );
+                    return None;
+                };
+                let Decl::Cond(c, cf) = decl else {
+                    self.err(
+                        f,
+                        CheckError::WrongKind {
+                            name: id.name.clone(),
+                            actual: decl.kind(),
+                            expected: "condition",
+                            span: id.span.into(),
+                        },
+                    );
+                    return None;
+                };
+                let key = format!("{cf}:{}", c.name.name);
+                if stack.contains(&key) {
+                    self.err(
+                        f,
+                        CheckError::ConditionCycle {
+                            name: id.name.clone(),
+                            span: id.span.into(),
+                        },
+                    );
+                    return None;
+                }
+                stack.push(key);
+                let out = self.lower(cf, &c.expr, source_name, src, stack);
+                stack.pop();
+                out
+            }
+            ast::Expr::Cmp(c) => self.comparison(f, c, source_name, src),
+        }
+    }
+
+    fn name_help(&self, f: usize, name: &str, kind: &str) -> Option<String> {
+        let mut names: Vec<&str> = self.scopes[f]
+            .iter()
+            .filter(|(_, d)| d.kind() == kind)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        names.sort();
+        did_you_mean(name, names)
+    }
+
+    fn keyword(&mut self, f: usize, s: &ast::Str, span: Span, src: &Source) -> Option<ir::Expr> {
+        if s.value.is_empty() {
+            self.err(
+                f,
+                CheckError::BadValue {
+                    reason: "empty keyword".into(),
+                    span: s.span.into(),
+                    help: None,
+                },
+            );
+            return None;
+        }
+        let preds: Vec<ir::Expr> = src
+            .fields
+            .iter()
+            .filter(|(_, d)| d.ty() == FieldType::String)
+            .map(|(name, d)| {
+                ir::Expr::Pred(ir::Pred {
+                    field: ir::Field {
+                        name: name.clone(),
+                        ty: d.ty(),
+                        mapped: None,
+                    },
+                    test: Test::Str {
+                        op: StrOp::Contains,
+                        values: vec![s.value.clone()],
+                        quant: Quant::Any,
+                        cased: false,
+                    },
+                    span,
+                })
+            })
+            .collect();
+        match preds.len() {
+            0 => {
+                self.err(
+                    f,
+                    CheckError::BadValue {
+                        reason: "keyword search on a source with no string fields".into(),
+                        span: span.into(),
+                        help: None,
+                    },
+                );
+                None
+            }
+            1 => preds.into_iter().next(),
+            _ => Some(ir::Expr::Or(preds)),
+        }
+    }
+
+    /// Resolve a list operand to its values.
+    fn list_operand(&mut self, f: usize, l: &ListOperand, cidr: bool) -> Option<ListVal> {
+        match l {
+            ListOperand::Literal(items, span) => {
+                let ty = if cidr {
+                    Some(ast::ListType::Cidr)
+                } else {
+                    None
+                };
+                self.list_values(f, ty, items, *span)
+            }
+            ListOperand::Named(id) => {
+                let Some(decl) = self.scopes[f].get(&id.name).copied() else {
+                    let help = self.name_help(f, &id.name, "list");
+                    self.err(
+                        f,
+                        CheckError::UnknownName {
+                            kind: "list",
+                            name: id.name.clone(),
+                            span: id.span.into(),
+                            help,
+                        },
+                    );
+                    return None;
+                };
+                let Decl::List(l, lf) = decl else {
+                    self.err(
+                        f,
+                        CheckError::WrongKind {
+                            name: id.name.clone(),
+                            actual: decl.kind(),
+                            expected: "list",
+                            span: id.span.into(),
+                        },
+                    );
+                    return None;
+                };
+                // Errors in the list itself were reported at its declaration.
+                self.lists
+                    .get(&(lf, l.name.name.clone()))
+                    .cloned()
+                    .flatten()
+            }
+        }
+    }
+
+    fn comparison(
+        &mut self,
+        f: usize,
+        c: &'a ast::Comparison,
+        source_name: &str,
+        src: &Source,
+    ) -> Option<ir::Expr> {
+        let Some(ty) = src.field_type(&c.field.name) else {
+            self.unknown_field(f, &c.field.name, source_name, src, c.field.span);
+            return None;
+        };
+        let field = ir::Field {
+            name: c.field.name.clone(),
+            ty,
+            mapped: None,
+        };
+        let span = c.span;
+        let pred = |test: Test| {
+            ir::Expr::Pred(ir::Pred {
+                field: field.clone(),
+                test,
+                span,
+            })
+        };
+        let not = |e: ir::Expr| ir::Expr::Not(Box::new(e));
+        let fname = c.field.name.as_str();
+        match &c.kind {
+            CmpKind::Exists => Some(pred(Test::Exists)),
+            CmpKind::Missing => Some(not(pred(Test::Exists))),
+            CmpKind::In {
+                negated,
+                cased,
+                cidr,
+                list,
+            } => {
+                let vals = self.list_operand(f, list, cidr.is_some());
+                let vals = vals?;
+                let test = match vals {
+                    ListVal::Cidrs(nets) => {
+                        if ty != FieldType::Ip {
+                            self.type_mismatch(
+                                f,
+                                "a CIDR test",
+                                fname,
+                                ty,
+                                span,
+                                Some("CIDR tests apply to fields of type ip".into()),
+                            );
+                            return None;
+                        }
+                        if let Some(cs) = cased {
+                            self.cased_not_allowed(f, *cs, "a CIDR test");
+                            return None;
+                        }
+                        Test::Cidr { nets }
+                    }
+                    ListVal::Numbers(values) => {
+                        if ty != FieldType::Number {
+                            self.type_mismatch(
+                                f,
+                                "a list of numbers",
+                                fname,
+                                ty,
+                                span,
+                                Some("compare with a list of strings instead".into()),
+                            );
+                            return None;
+                        }
+                        if let Some(cs) = cased {
+                            self.cased_not_allowed(f, *cs, "a numeric comparison");
+                            return None;
+                        }
+                        Test::NumEq { values }
+                    }
+                    ListVal::Strings(values) => {
+                        if !matches!(ty, FieldType::String | FieldType::Ip) {
+                            self.type_mismatch(
+                                f,
+                                "a list of strings",
+                                fname,
+                                ty,
+                                span,
+                                Some(format!(
+                                    "`{fname}` holds {}s: use a list of those",
+                                    ty.name()
+                                )),
+                            );
+                            return None;
+                        }
+                        if ty == FieldType::Ip {
+                            if let Some(v) = values.iter().find(|v| v.contains('/')) {
+                                self.err(f, CheckError::BadValue {
+                                    reason: format!("`{v}` looks like a network, but `in` without `cidr` compares whole values"),
+                                    span: list.span().into(),
+                                    help: Some(format!("write `{fname} in cidr [...]` to test network membership")),
+                                });
+                                return None;
+                            }
+                        }
+                        Test::Str {
+                            op: StrOp::Eq,
+                            values,
+                            quant: Quant::Any,
+                            cased: cased.is_some(),
+                        }
+                    }
+                };
+                let e = pred(test);
+                Some(if *negated { not(e) } else { e })
+            }
+            CmpKind::StrTest {
+                op,
+                cased,
+                quant,
+                value,
+            } => {
+                let what = match op.0 {
+                    StrOpKind::Contains => "`contains`",
+                    StrOpKind::StartsWith => "`startswith`",
+                    StrOpKind::EndsWith => "`endswith`",
+                    StrOpKind::Like => "`like`",
+                    StrOpKind::Matches => "`matches`",
+                };
+                if !matches!(ty, FieldType::String | FieldType::Ip) {
+                    let help = match ty {
+                        FieldType::Number => Some(format!(
+                            "compare numbers with `==`, `<`, `>=`…, e.g. `{fname} == 4624`"
+                        )),
+                        _ => None,
+                    };
+                    self.type_mismatch(f, what, fname, ty, span, help);
+                    return None;
+                }
+                let (values, vspan) = match value {
+                    ast::StrTestValue::One(s) => (vec![s.clone()], s.span),
+                    ast::StrTestValue::List(l) => {
+                        if quant.is_none() {
+                            self.err(f, CheckError::BadValue {
+                                reason: format!("{what} with a list needs `any` or `all`"),
+                                span: l.span().into(),
+                                help: Some(format!("write `{fname} {} any [...]` (one of) or `all [...]` (every one)", what.trim_matches('`'))),
+                            });
+                            return None;
+                        }
+                        let vals = self.list_operand(f, l, false)?;
+                        let ListVal::Strings(v) = vals else {
+                            self.err(
+                                f,
+                                CheckError::BadValue {
+                                    reason: format!("{what} needs a list of strings"),
+                                    span: l.span().into(),
+                                    help: None,
+                                },
+                            );
+                            return None;
+                        };
+                        let sp = l.span();
+                        (
+                            v.into_iter()
+                                .map(|value| ast::Str { value, span: sp })
+                                .collect(),
+                            sp,
+                        )
+                    }
+                };
+                for v in &values {
+                    if v.value.is_empty() {
+                        self.err(
+                            f,
+                            CheckError::EmptyString {
+                                field: fname.to_string(),
+                                span: v.span.into(),
+                            },
+                        );
+                        return None;
+                    }
+                }
+                let q = match quant {
+                    Some((ast::QuantKind::All, _)) => Quant::All,
+                    _ => Quant::Any,
+                };
+                let cased = cased.is_some();
+                let strs: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
+                match op.0 {
+                    StrOpKind::Contains | StrOpKind::StartsWith | StrOpKind::EndsWith => {
+                        let sop = match op.0 {
+                            StrOpKind::Contains => StrOp::Contains,
+                            StrOpKind::StartsWith => StrOp::StartsWith,
+                            _ => StrOp::EndsWith,
+                        };
+                        Some(pred(Test::Str {
+                            op: sop,
+                            values: strs,
+                            quant: q,
+                            cased,
+                        }))
+                    }
+                    StrOpKind::Like => {
+                        if q == Quant::All && strs.len() > 1 {
+                            let parts = strs
+                                .into_iter()
+                                .map(|p| {
+                                    pred(Test::Glob {
+                                        patterns: vec![p],
+                                        cased,
+                                    })
+                                })
+                                .collect();
+                            return Some(ir::Expr::And(parts));
+                        }
+                        Some(pred(Test::Glob {
+                            patterns: strs,
+                            cased,
+                        }))
+                    }
+                    StrOpKind::Matches => {
+                        let mut ok = true;
+                        for v in &values {
+                            if let Err(reason) = regex_check::check(&v.value) {
+                                ok = false;
+                                self.err(
+                                    f,
+                                    CheckError::BadRegex {
+                                        reason,
+                                        span: v.span.into(),
+                                    },
+                                );
+                            }
+                        }
+                        if !ok {
+                            return None;
+                        }
+                        let _ = vspan;
+                        let mut parts: Vec<ir::Expr> = strs
+                            .into_iter()
+                            .map(|p| pred(Test::Regex { pattern: p, cased }))
+                            .collect();
+                        Some(match (parts.len(), q) {
+                            (1, _) => parts.remove(0),
+                            (_, Quant::Any) => ir::Expr::Or(parts),
+                            (_, Quant::All) => ir::Expr::And(parts),
+                        })
+                    }
+                }
+            }
+            CmpKind::Compare { op, cased, rhs } => {
+                self.compare(f, c, field.clone(), ty, op.0, *cased, rhs, source_name, src)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn compare(
+        &mut self,
+        f: usize,
+        c: &ast::Comparison,
+        field: ir::Field,
+        ty: FieldType,
+        op: CmpOpKind,
+        cased: Option<Span>,
+        rhs: &ast::Operand,
+        source_name: &str,
+        src: &Source,
+    ) -> Option<ir::Expr> {
+        let span = c.span;
+        let fname = c.field.name.as_str();
+        let pred = |test: Test| {
+            ir::Expr::Pred(ir::Pred {
+                field: field.clone(),
+                test,
+                span,
+            })
+        };
+        let negate = |e: ir::Expr, op: CmpOpKind| {
+            if op == CmpOpKind::Ne {
+                ir::Expr::Not(Box::new(e))
+            } else {
+                e
+            }
+        };
+        let ordering = match op {
+            CmpOpKind::Lt => Some(CmpOp::Lt),
+            CmpOpKind::Le => Some(CmpOp::Le),
+            CmpOpKind::Gt => Some(CmpOp::Gt),
+            CmpOpKind::Ge => Some(CmpOp::Ge),
+            _ => None,
+        };
+        match rhs {
+            ast::Operand::Field(other) => {
+                let Some(oty) = src.field_type(&other.name) else {
+                    self.unknown_field(f, &other.name, source_name, src, other.span);
+                    return None;
+                };
+                if ordering.is_some() {
+                    self.err(
+                        f,
+                        CheckError::BadValue {
+                            reason: "only `==` and `!=` compare two fields".into(),
+                            span: span.into(),
+                            help: None,
+                        },
+                    );
+                    return None;
+                }
+                let stringy = |t: FieldType| matches!(t, FieldType::String | FieldType::Ip);
+                if !(stringy(ty) && stringy(oty)) && ty != oty {
+                    self.type_mismatch(
+                        f,
+                        &format!(
+                            "a comparison with `{}` (a {} field)",
+                            other.name,
+                            oty.name()
+                        ),
+                        fname,
+                        ty,
+                        span,
+                        None,
+                    );
+                    return None;
+                }
+                if cased.is_some() && !stringy(ty) {
+                    self.cased_not_allowed(f, cased.unwrap_or(span), "a non-string comparison");
+                    return None;
+                }
+                let other = ir::Field {
+                    name: other.name.clone(),
+                    ty: oty,
+                    mapped: None,
+                };
+                Some(negate(
+                    pred(Test::FieldEq {
+                        other,
+                        cased: cased.is_some(),
+                    }),
+                    op,
+                ))
+            }
+            ast::Operand::Lit(Literal::Str(s)) => {
+                if let Some(o) = ordering {
+                    let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
+                        Some(format!(
+                            "write the number without quotes: `{fname} {} {}`",
+                            o.symbol(),
+                            s.value
+                        ))
+                    } else {
+                        Some("`<`, `<=`, `>`, `>=` compare numbers".to_string())
+                    };
+                    self.type_mismatch(
+                        f,
+                        &format!("`{}` with a string", o.symbol()),
+                        fname,
+                        ty,
+                        span,
+                        help,
+                    );
+                    return None;
+                }
+                if !matches!(ty, FieldType::String | FieldType::Ip) {
+                    let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
+                        Some(format!(
+                            "`{fname}` is a number: write `{fname} {} {}`",
+                            if op == CmpOpKind::Ne { "!=" } else { "==" },
+                            s.value
+                        ))
+                    } else if ty == FieldType::Bool {
+                        Some(format!("compare with `true` or `false`"))
+                    } else {
+                        None
+                    };
+                    self.type_mismatch(f, "a string comparison", fname, ty, span, help);
+                    return None;
+                }
+                if s.value.is_empty() {
+                    self.err(
+                        f,
+                        CheckError::EmptyString {
+                            field: fname.to_string(),
+                            span: s.span.into(),
+                        },
+                    );
+                    return None;
+                }
+                if ty == FieldType::Ip && s.value.contains('/') {
+                    self.err(
+                        f,
+                        CheckError::BadValue {
+                            reason: format!(
+                                "`{}` looks like a network, but `==` compares whole values",
+                                s.value
+                            ),
+                            span: s.span.into(),
+                            help: Some(format!("write `{fname} in cidr [\"{}\"]`", s.value)),
+                        },
+                    );
+                    return None;
+                }
+                Some(negate(
+                    pred(Test::Str {
+                        op: StrOp::Eq,
+                        values: vec![s.value.clone()],
+                        quant: Quant::Any,
+                        cased: cased.is_some(),
+                    }),
+                    op,
+                ))
+            }
+            ast::Operand::Lit(Literal::Num(n)) => {
+                if ty != FieldType::Number {
+                    let help = if matches!(ty, FieldType::String) {
+                        Some(format!(
+                            "`{fname}` is a string: quote the value, `{fname} == \"{}\"`",
+                            n.text
+                        ))
+                    } else {
+                        None
+                    };
+                    self.type_mismatch(f, "a numeric comparison", fname, ty, span, help);
+                    return None;
+                }
+                if let Some(cs) = cased {
+                    self.cased_not_allowed(f, cs, "a numeric comparison");
+                    return None;
+                }
+                let Some(v) = Number::parse(&n.text) else {
+                    self.err(f, bad_number(n));
+                    return None;
+                };
+                Some(match ordering {
+                    Some(o) => pred(Test::NumCmp { op: o, value: v }),
+                    None => negate(pred(Test::NumEq { values: vec![v] }), op),
+                })
+            }
+            ast::Operand::Lit(Literal::Bool(b, _)) => {
+                if ty != FieldType::Bool {
+                    self.type_mismatch(f, "a comparison with true/false", fname, ty, span, None);
+                    return None;
+                }
+                if ordering.is_some() {
+                    self.type_mismatch(f, "an ordering comparison", fname, ty, span, None);
+                    return None;
+                }
+                if let Some(cs) = cased {
+                    self.cased_not_allowed(f, cs, "a boolean comparison");
+                    return None;
+                }
+                Some(negate(pred(Test::BoolEq { value: *b }), op))
+            }
+        }
+    }
+
+    fn type_mismatch(
+        &mut self,
+        f: usize,
+        what: &str,
+        field: &str,
+        ty: FieldType,
+        span: Span,
+        help: Option<String>,
+    ) {
+        self.err(
+            f,
+            CheckError::TypeMismatch {
+                what: what.to_string(),
+                field: field.to_string(),
+                ty: ty.name(),
+                span: span.into(),
+                help,
+            },
+        );
+    }
+
+    fn cased_not_allowed(&mut self, f: usize, span: Span, what: &str) {
+        self.err(
+            f,
+            CheckError::BadValue {
+                reason: format!("`cased` does not apply to {what}"),
+                span: span.into(),
+                help: Some("`cased` makes string comparisons case-sensitive; remove it".into()),
+            },
+        );
+    }
+}
+
+fn bad_number(n: &ast::Num) -> CheckError {
+    CheckError::BadValue {
+        reason: format!("`{}` is not a number tripline can represent", n.text),
+        span: n.span.into(),
+        help: None,
+    }
+}
+
+/// Parse a CIDR network, rejecting host bits.
+pub(crate) fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
+    let net: ipnet::IpNet = s
+        .parse()
+        .map_err(|_| "expected an address and a prefix length, e.g. 10.0.0.0/8".to_string())?;
+    if net.trunc() != net {
+        return Err(format!("host bits are set: the network is {}", net.trunc()));
+    }
+    if let ipnet::IpNet::V6(v6) = net {
+        if v6.addr().to_ipv4_mapped().is_some() && v6.prefix_len() >= 96 {
+            return Err(
+                "IPv4-mapped IPv6 networks are not supported: write the IPv4 network".into(),
+            );
+        }
+    }
+    Ok(net)
+}
+
+fn flatten_and(l: ir::Expr, r: ir::Expr) -> ir::Expr {
+    let mut v = Vec::new();
+    for x in [l, r] {
+        match x {
+            ir::Expr::And(xs) => v.extend(xs),
+            other => v.push(other),
+        }
+    }
+    ir::Expr::And(v)
+}
+
+fn flatten_or(l: ir::Expr, r: ir::Expr) -> ir::Expr {
+    let mut v = Vec::new();
+    for x in [l, r] {
+        match x {
+            ir::Expr::Or(xs) => v.extend(xs),
+            other => v.push(other),
+        }
+    }
+    ir::Expr::Or(v)
+}
+
+/// Something with a span (used for duplicate-entry errors).
+trait HasSpan {
+    fn span_of(&self) -> Span;
+}
+
+impl HasSpan for ast::Ident {
+    fn span_of(&self) -> Span {
+        self.span
+    }
+}
+
+impl HasSpan for ast::Expr {
+    fn span_of(&self) -> Span {
+        self.span()
+    }
+}

@@ -1,0 +1,195 @@
+//! The command-line interface: a thin layer over the library. It is the only place that
+//! prints.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use tripline::catalog::Catalog;
+use tripline::driver::{self, FileDiagnostic, Options};
+
+/// tripline: write a detection once, get KQL, SPL and Sigma that mean exactly the same.
+#[derive(Parser)]
+#[command(name = "tripline", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile rules to a target query language.
+    Compile {
+        /// Rule files or directories (walked for *.trip).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The target: kql, spl or sigma.
+        #[arg(long, short)]
+        target: String,
+        /// The target's flavor (kql: sentinel or defender).
+        #[arg(long)]
+        flavor: Option<String>,
+        /// Write each rule to DIR/<rule name>.<ext> instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A catalog YAML file whose sources replace or extend the built-in ones.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// SPL: the index to search instead of the catalog's default.
+        #[arg(long)]
+        index: Option<String>,
+        /// Print diagnostics as JSON lines instead of rendered reports.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check rules and report every diagnostic.
+    Check {
+        /// Rule files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A catalog YAML file.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Print diagnostics as JSON lines instead of rendered reports.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the catalog's log sources with their fields and types.
+    Sources {
+        /// A catalog YAML file.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+}
+
+/// Exit code 2: usage or I/O problems.
+fn fail_usage(e: impl Into<miette::Report>) -> ExitCode {
+    eprintln!("{:?}", e.into());
+    ExitCode::from(2)
+}
+
+fn load_catalog(path: &Option<PathBuf>) -> Result<Catalog, ExitCode> {
+    let builtin = Catalog::builtin();
+    let Some(p) = path else { return Ok(builtin) };
+    let text = std::fs::read_to_string(p).map_err(|e| {
+        eprintln!("error: cannot read catalog `{}`: {e}", p.display());
+        ExitCode::from(2)
+    })?;
+    let user = Catalog::from_yaml(&text, &p.display().to_string()).map_err(fail_usage)?;
+    Ok(builtin.overlay(user))
+}
+
+fn report(diags: &[FileDiagnostic], json: bool) {
+    let color = std::io::stderr().is_terminal();
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        if json {
+            let (line, col) = d.line_col();
+            let v = serde_json::json!({
+                "path": d.path,
+                "line": line,
+                "column": col,
+                "code": d.code(),
+                "message": d.error.to_string(),
+            });
+            let _ = writeln!(err, "{v}");
+        } else {
+            let _ = write!(err, "{}", d.render(color));
+        }
+    }
+}
+
+/// Run the CLI and return the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Compile {
+            paths,
+            target,
+            flavor,
+            out,
+            catalog,
+            index,
+            json,
+        } => {
+            let catalog = match load_catalog(&catalog) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let mut opts = match Options::new(&target, flavor.as_deref()) {
+                Ok(o) => o.with_catalog(catalog),
+                Err(e) => return fail_usage(e),
+            };
+            opts.target_opts.spl_index = index;
+            let compiled = match driver::compile_paths(&paths, &opts) {
+                Ok(c) => c,
+                Err(e) => return fail_usage(e),
+            };
+            report(&compiled.diagnostics, json);
+            match out {
+                None => {
+                    if !compiled.outputs.is_empty() {
+                        print!("{}", compiled.bundle(&opts));
+                    }
+                }
+                Some(dir) => {
+                    if let Err(e) = std::fs::create_dir_all(&dir) {
+                        eprintln!("error: cannot create `{}`: {e}", dir.display());
+                        return ExitCode::from(2);
+                    }
+                    for o in &compiled.outputs {
+                        let file = dir.join(format!("{}.{}", o.rule, opts.target.extension()));
+                        if let Err(e) = std::fs::write(&file, &o.text) {
+                            eprintln!("error: cannot write `{}`: {e}", file.display());
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+            }
+            if compiled.failed() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Check {
+            paths,
+            catalog,
+            json,
+        } => {
+            let catalog = match load_catalog(&catalog) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let files = match driver::collect_inputs(&paths).and_then(|f| driver::Program::load(&f))
+            {
+                Ok(p) => p,
+                Err(e) => return fail_usage(e),
+            };
+            let checked = driver::check_program(&files, &catalog);
+            report(&checked.diagnostics, json);
+            let n = checked.rules.len();
+            let bad = checked.diagnostics.len();
+            eprintln!(
+                "{n} rule{} checked, {bad} error{}",
+                if n == 1 { "" } else { "s" },
+                if bad == 1 { "" } else { "s" }
+            );
+            if bad > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Sources { catalog } => {
+            let catalog = match load_catalog(&catalog) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            print!("{}", tripline::catalog::describe(&catalog));
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! The syntax tree, as written, with spans. Built by `syntax::build`.
+
+use crate::ir::Span;
+
+/// A parsed file.
+#[derive(Debug, Clone, Default)]
+pub struct File {
+    /// Top-level items in source order.
+    pub items: Vec<Item>,
+}
+
+/// A top-level item.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// `import "..."`
+    Import(Str),
+    /// `list ...`
+    List(ListDecl),
+    /// `condition ...`
+    Condition(CondDecl),
+    /// `rule ...`
+    Rule(RuleDecl),
+}
+
+/// A name with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    /// The text.
+    pub name: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A decoded string literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Str {
+    /// The value after escape processing.
+    pub value: String,
+    /// The span of the whole literal, quotes included.
+    pub span: Span,
+}
+
+/// A number literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Num {
+    /// As written.
+    pub text: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A list element or comparison value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// A string.
+    Str(Str),
+    /// A number.
+    Num(Num),
+    /// `true` / `false`.
+    Bool(bool, Span),
+}
+
+impl Literal {
+    /// The literal's span.
+    pub fn span(&self) -> Span {
+        match self {
+            Literal::Str(s) => s.span,
+            Literal::Num(n) => n.span,
+            Literal::Bool(_, s) => *s,
+        }
+    }
+}
+
+/// The declared element type of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListType {
+    /// Strings.
+    String,
+    /// Numbers.
+    Number,
+    /// CIDR networks.
+    Cidr,
+}
+
+/// `list name: type = [...]`
+#[derive(Debug, Clone)]
+pub struct ListDecl {
+    /// The name.
+    pub name: Ident,
+    /// The declared type and its span, if written.
+    pub ty: Option<(ListType, Span)>,
+    /// The elements.
+    pub items: Vec<Literal>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `condition name = expr`
+#[derive(Debug, Clone)]
+pub struct CondDecl {
+    /// The name.
+    pub name: Ident,
+    /// The expression.
+    pub expr: Expr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `rule name { ... }`
+#[derive(Debug, Clone)]
+pub struct RuleDecl {
+    /// The name.
+    pub name: Ident,
+    /// Metadata entries in source order.
+    pub meta: Vec<MetaEntry>,
+    /// `source` entries (the checker requires exactly one).
+    pub sources: Vec<Ident>,
+    /// `match` entries (the checker requires exactly one).
+    pub matches: Vec<Expr>,
+    /// The whole rule.
+    pub span: Span,
+}
+
+/// `key v, v, ...`
+#[derive(Debug, Clone)]
+pub struct MetaEntry {
+    /// The key.
+    pub key: Ident,
+    /// The values.
+    pub values: Vec<MetaValue>,
+    /// The whole entry.
+    pub span: Span,
+}
+
+/// A metadata value.
+#[derive(Debug, Clone)]
+pub enum MetaValue {
+    /// A string literal.
+    Str(Str),
+    /// A bare word.
+    Bare(Ident),
+}
+
+impl MetaValue {
+    /// The text and span.
+    pub fn text(&self) -> (&str, Span) {
+        match self {
+            MetaValue::Str(s) => (&s.value, s.span),
+            MetaValue::Bare(i) => (&i.name, i.span),
+        }
+    }
+}
+
+/// A match expression.
+#[derive(Debug, Clone)]
+pub enum Expr {
+    /// `a and b`
+    And(Box<Expr>, Box<Expr>, Span),
+    /// `a or b`
+    Or(Box<Expr>, Box<Expr>, Span),
+    /// `not a`
+    Not(Box<Expr>, Span),
+    /// A comparison.
+    Cmp(Comparison),
+    /// A keyword search.
+    Keyword(Str, Span),
+    /// A named condition.
+    Ref(Ident),
+}
+
+impl Expr {
+    /// The expression's span.
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::And(_, _, s) | Expr::Or(_, _, s) | Expr::Not(_, s) | Expr::Keyword(_, s) => *s,
+            Expr::Cmp(c) => c.span,
+            Expr::Ref(i) => i.span,
+        }
+    }
+}
+
+/// `field <test>`
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// The field.
+    pub field: Ident,
+    /// The test.
+    pub kind: CmpKind,
+    /// The whole comparison.
+    pub span: Span,
+}
+
+/// A list operand: literal or named.
+#[derive(Debug, Clone)]
+pub enum ListOperand {
+    /// `[a, b]`
+    Literal(Vec<Literal>, Span),
+    /// `name`
+    Named(Ident),
+}
+
+impl ListOperand {
+    /// The span.
+    pub fn span(&self) -> Span {
+        match self {
+            ListOperand::Literal(_, s) => *s,
+            ListOperand::Named(i) => i.span,
+        }
+    }
+}
+
+/// A string operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrOpKind {
+    /// `contains`
+    Contains,
+    /// `startswith`
+    StartsWith,
+    /// `endswith`
+    EndsWith,
+    /// `like`
+    Like,
+    /// `matches`
+    Matches,
+}
+
+/// `any` / `all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantKind {
+    /// `any`
+    Any,
+    /// `all`
+    All,
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOpKind {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// The right-hand side of `==` etc.
+#[derive(Debug, Clone)]
+pub enum Operand {
+    /// A literal.
+    Lit(Literal),
+    /// Another field.
+    Field(Ident),
+}
+
+/// The test part of a comparison.
+#[derive(Debug, Clone)]
+pub enum CmpKind {
+    /// `exists`
+    Exists,
+    /// `missing`
+    Missing,
+    /// `[not] in [cased] [cidr] list`
+    In {
+        /// `not in`
+        negated: bool,
+        /// `cased` and its span.
+        cased: Option<Span>,
+        /// `cidr` and its span.
+        cidr: Option<Span>,
+        /// The list.
+        list: ListOperand,
+    },
+    /// `contains ...` etc.
+    StrTest {
+        /// The operator and its span.
+        op: (StrOpKind, Span),
+        /// `cased` and its span.
+        cased: Option<Span>,
+        /// `any`/`all` and its span.
+        quant: Option<(QuantKind, Span)>,
+        /// A single string, or a list.
+        value: StrTestValue,
+    },
+    /// `== != < <= > >=`
+    Compare {
+        /// The operator and its span.
+        op: (CmpOpKind, Span),
+        /// `cased` and its span.
+        cased: Option<Span>,
+        /// The right-hand side.
+        rhs: Operand,
+    },
+}
+
+/// The value of a string test.
+#[derive(Debug, Clone)]
+pub enum StrTestValue {
+    /// One string.
+    One(Str),
+    /// A list.
+    List(ListOperand),
+}

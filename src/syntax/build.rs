@@ -1,0 +1,481 @@
+//! pest pairs → AST, one function per grammar rule.
+
+use std::sync::OnceLock;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::ast::*;
+use super::{Rule, SyntaxError};
+use crate::ir::Span;
+
+fn span(p: &Pair<Rule>) -> Span {
+    let s = p.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    P.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::prefix(Rule::op_not))
+    })
+}
+
+/// `file`
+pub fn file(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> File {
+    let mut items = Vec::new();
+    for it in p.into_inner() {
+        match it.as_rule() {
+            Rule::import => items.push(Item::Import(import(it, errors))),
+            Rule::list_decl => items.push(Item::List(list_decl(it, errors))),
+            Rule::condition_decl => items.push(Item::Condition(condition_decl(it, errors))),
+            Rule::rule_decl => items.push(Item::Rule(rule_decl(it, errors))),
+            _ => {}
+        }
+    }
+    File { items }
+}
+
+/// `import`
+fn import(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Str {
+    let s = p.into_inner().find(|x| is_string(x.as_rule()));
+    string(s.expect("grammar: import has a string"), errors)
+}
+
+/// `list_decl`
+fn list_decl(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> ListDecl {
+    let sp = span(&p);
+    let mut name = None;
+    let mut ty = None;
+    let mut items = Vec::new();
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::ident => name = Some(ident(x)),
+            Rule::list_type => ty = Some((list_type(&x), span(&x))),
+            Rule::list_lit => items = list_lit(x, errors).0,
+            _ => {}
+        }
+    }
+    ListDecl {
+        name: name.expect("grammar: list has a name"),
+        ty,
+        items,
+        span: sp,
+    }
+}
+
+/// `list_type`
+fn list_type(p: &Pair<Rule>) -> ListType {
+    match p.as_str() {
+        "number" => ListType::Number,
+        "cidr" => ListType::Cidr,
+        _ => ListType::String,
+    }
+}
+
+/// `condition_decl`
+fn condition_decl(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CondDecl {
+    let sp = span(&p);
+    let mut name = None;
+    let mut e = None;
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::ident => name = Some(ident(x)),
+            Rule::expr => e = Some(expr(x, errors)),
+            _ => {}
+        }
+    }
+    CondDecl {
+        name: name.expect("grammar: condition has a name"),
+        expr: e.expect("grammar: condition has an expression"),
+        span: sp,
+    }
+}
+
+/// `rule_decl`
+fn rule_decl(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> RuleDecl {
+    let sp = span(&p);
+    let mut r = RuleDecl {
+        name: Ident {
+            name: String::new(),
+            span: sp,
+        },
+        meta: Vec::new(),
+        sources: Vec::new(),
+        matches: Vec::new(),
+        span: sp,
+    };
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::ident => r.name = ident(x),
+            Rule::source_entry => r.sources.push(source_entry(x)),
+            Rule::match_entry => r.matches.push(match_entry(x, errors)),
+            Rule::meta_entry => r.meta.push(meta_entry(x, errors)),
+            _ => {}
+        }
+    }
+    r
+}
+
+/// `source_entry`
+fn source_entry(p: Pair<Rule>) -> Ident {
+    let d = p
+        .into_inner()
+        .find(|x| x.as_rule() == Rule::dotted)
+        .expect("grammar: source has a name");
+    Ident {
+        name: d.as_str().to_string(),
+        span: span(&d),
+    }
+}
+
+/// `match_entry`
+fn match_entry(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
+    let e = p
+        .into_inner()
+        .find(|x| x.as_rule() == Rule::expr)
+        .expect("grammar: match has an expression");
+    expr(e, errors)
+}
+
+/// `meta_entry`
+fn meta_entry(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> MetaEntry {
+    let sp = span(&p);
+    let mut key = None;
+    let mut values = Vec::new();
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::meta_key => key = Some(ident(x)),
+            Rule::meta_value => values.push(meta_value(x, errors)),
+            _ => {}
+        }
+    }
+    MetaEntry {
+        key: key.expect("grammar: entry has a key"),
+        values,
+        span: sp,
+    }
+}
+
+/// `meta_value`
+fn meta_value(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> MetaValue {
+    let x = p.into_inner().next().expect("grammar: value has content");
+    if x.as_rule() == Rule::bare {
+        MetaValue::Bare(ident(x))
+    } else {
+        MetaValue::Str(string(x, errors))
+    }
+}
+
+/// `expr`, via the Pratt parser.
+fn expr(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
+    pratt_expr(p.into_inner(), errors)
+}
+
+fn pratt_expr(pairs: Pairs<Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
+    // The closures below all need `errors`; a RefCell lets them share it.
+    let errs = std::cell::RefCell::new(std::mem::take(errors));
+    let out = pratt()
+        .map_primary(|x| primary(x, &mut errs.borrow_mut()))
+        .map_prefix(|op, rhs| {
+            let sp = Span::new(span(&op).start, rhs.span().end);
+            Expr::Not(Box::new(rhs), sp)
+        })
+        .map_infix(|lhs, op, rhs| {
+            let sp = Span::new(lhs.span().start, rhs.span().end);
+            match op.as_rule() {
+                Rule::op_and => Expr::And(Box::new(lhs), Box::new(rhs), sp),
+                _ => Expr::Or(Box::new(lhs), Box::new(rhs), sp),
+            }
+        })
+        .parse(pairs);
+    *errors = errs.into_inner();
+    out
+}
+
+/// `primary`: `paren`, `comparison`, `keyword_search` or `cond_ref`.
+fn primary(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
+    match p.as_rule() {
+        Rule::paren => {
+            let e = p.into_inner().next().expect("grammar: paren has expr");
+            expr(e, errors)
+        }
+        Rule::comparison => Expr::Cmp(comparison(p, errors)),
+        Rule::keyword_search => {
+            let sp = span(&p);
+            let s = p
+                .into_inner()
+                .find(|x| is_string(x.as_rule()))
+                .expect("grammar: keyword has string");
+            Expr::Keyword(string(s, errors), sp)
+        }
+        _ => {
+            let i = p.into_inner().next().expect("grammar: cond_ref has ident");
+            Expr::Ref(ident(i))
+        }
+    }
+}
+
+/// `comparison`
+fn comparison(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Comparison {
+    let sp = span(&p);
+    let mut inner = p.into_inner();
+    let field = ident(inner.next().expect("grammar: comparison has field"));
+    let test = inner.next().expect("grammar: comparison has a test");
+    let kind = match test.as_rule() {
+        Rule::presence => presence(test),
+        Rule::membership => membership(test, errors),
+        Rule::string_test => string_test(test, errors),
+        _ => compare(test, errors),
+    };
+    Comparison {
+        field,
+        kind,
+        span: sp,
+    }
+}
+
+/// `presence`
+fn presence(p: Pair<Rule>) -> CmpKind {
+    if p.as_str().trim() == "exists" {
+        CmpKind::Exists
+    } else {
+        CmpKind::Missing
+    }
+}
+
+/// `membership`
+fn membership(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CmpKind {
+    let mut negated = false;
+    let mut cased = None;
+    let mut cidr = None;
+    let mut list = None;
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::not_kw => negated = true,
+            Rule::cased => cased = Some(span(&x)),
+            Rule::cidr_kw => cidr = Some(span(&x)),
+            Rule::list_lit => {
+                let sp = span(&x);
+                list = Some(ListOperand::Literal(list_lit(x, errors).0, sp));
+            }
+            Rule::list_ref => list = Some(ListOperand::Named(list_ref(x))),
+            _ => {}
+        }
+    }
+    CmpKind::In {
+        negated,
+        cased,
+        cidr,
+        list: list.expect("grammar: in has a list"),
+    }
+}
+
+/// `list_ref`
+fn list_ref(p: Pair<Rule>) -> Ident {
+    ident(p.into_inner().next().expect("grammar: list_ref has ident"))
+}
+
+/// `string_test`
+fn string_test(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CmpKind {
+    let mut op = None;
+    let mut cased = None;
+    let mut quant = None;
+    let mut value = None;
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::str_op => {
+                let k = match x.as_str() {
+                    "contains" => StrOpKind::Contains,
+                    "startswith" => StrOpKind::StartsWith,
+                    "endswith" => StrOpKind::EndsWith,
+                    "like" => StrOpKind::Like,
+                    _ => StrOpKind::Matches,
+                };
+                op = Some((k, span(&x)));
+            }
+            Rule::cased => cased = Some(span(&x)),
+            Rule::quant => {
+                let q = if x.as_str() == "all" {
+                    QuantKind::All
+                } else {
+                    QuantKind::Any
+                };
+                quant = Some((q, span(&x)));
+            }
+            Rule::list_lit => {
+                let sp = span(&x);
+                value = Some(StrTestValue::List(ListOperand::Literal(
+                    list_lit(x, errors).0,
+                    sp,
+                )));
+            }
+            Rule::list_ref => value = Some(StrTestValue::List(ListOperand::Named(list_ref(x)))),
+            r if is_string(r) => value = Some(StrTestValue::One(string(x, errors))),
+            _ => {}
+        }
+    }
+    CmpKind::StrTest {
+        op: op.expect("grammar: string test has an operator"),
+        cased,
+        quant,
+        value: value.expect("grammar: string test has a value"),
+    }
+}
+
+/// `compare`
+fn compare(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CmpKind {
+    let mut op = None;
+    let mut cased = None;
+    let mut rhs = None;
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::cmp_op => {
+                let k = match x.as_str() {
+                    "==" => CmpOpKind::Eq,
+                    "!=" => CmpOpKind::Ne,
+                    "<" => CmpOpKind::Lt,
+                    "<=" => CmpOpKind::Le,
+                    ">" => CmpOpKind::Gt,
+                    _ => CmpOpKind::Ge,
+                };
+                op = Some((k, span(&x)));
+            }
+            Rule::cased => cased = Some(span(&x)),
+            Rule::field_ref => {
+                let f = x.into_inner().next().expect("grammar: field_ref has field");
+                rhs = Some(Operand::Field(ident(f)));
+            }
+            _ => rhs = Some(Operand::Lit(literal(x, errors))),
+        }
+    }
+    CmpKind::Compare {
+        op: op.expect("grammar: compare has an operator"),
+        cased,
+        rhs: rhs.expect("grammar: compare has a right-hand side"),
+    }
+}
+
+/// `list_lit`
+fn list_lit(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> (Vec<Literal>, Span) {
+    let sp = span(&p);
+    (p.into_inner().map(|x| literal(x, errors)).collect(), sp)
+}
+
+/// `literal`: `string`, `number` or `boolean`.
+fn literal(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Literal {
+    match p.as_rule() {
+        Rule::number => Literal::Num(Num {
+            text: p.as_str().to_string(),
+            span: span(&p),
+        }),
+        Rule::boolean => Literal::Bool(p.as_str() == "true", span(&p)),
+        _ => Literal::Str(string(p, errors)),
+    }
+}
+
+fn is_string(r: Rule) -> bool {
+    matches!(r, Rule::plain_str | Rule::raw_str | Rule::triple_str)
+}
+
+/// `ident` (also used for `field`, `bare` and `meta_key` tokens).
+fn ident(p: Pair<Rule>) -> Ident {
+    Ident {
+        name: p.as_str().to_string(),
+        span: span(&p),
+    }
+}
+
+/// `string`: `plain_str`, `raw_str` or `triple_str`, decoded.
+fn string(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Str {
+    let sp = span(&p);
+    let rule = p.as_rule();
+    let body = p.into_inner().next().expect("grammar: string has a body");
+    let value = match rule {
+        Rule::raw_str => body.as_str().to_string(),
+        Rule::triple_str => dedent(&unescape(body.as_str(), span(&body).start, errors)),
+        _ => unescape(body.as_str(), span(&body).start, errors),
+    };
+    Str { value, span: sp }
+}
+
+/// Decode the escapes of a plain string body starting at byte `base`.
+pub(crate) fn unescape(s: &str, base: usize, errors: &mut Vec<SyntaxError>) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some((_, e)) = it.next() else {
+            break;
+        };
+        match e {
+            '\\' => out.push('\\'),
+            '"' => out.push('"'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            '0' => out.push('\0'),
+            'u' => {
+                // \u{HEX}
+                let rest = &s[i + 2..];
+                let ok = rest.strip_prefix('{').and_then(|r| {
+                    let end = r.find('}')?;
+                    let v = u32::from_str_radix(&r[..end], 16).ok()?;
+                    Some((char::from_u32(v)?, end + 2))
+                });
+                match ok {
+                    Some((ch, used)) => {
+                        out.push(ch);
+                        for _ in 0..used {
+                            it.next();
+                        }
+                    }
+                    None => {
+                        let end = (i + 2).min(s.len());
+                        errors.push(SyntaxError::BadEscape {
+                            escape: s[i..end].to_string(),
+                            span: Span::new(base + i, base + end).into(),
+                        });
+                    }
+                }
+            }
+            other => {
+                let end = i + 1 + other.len_utf8();
+                errors.push(SyntaxError::BadEscape {
+                    escape: s[i..end].to_string(),
+                    span: Span::new(base + i, base + end).into(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Remove the common leading indentation and the first and last blank lines.
+fn dedent(s: &str) -> String {
+    let mut lines: Vec<&str> = s.split('\n').collect();
+    if lines.first().is_some_and(|l| l.trim().is_empty()) {
+        lines.remove(0);
+    }
+    if lines.last().is_some_and(|l| l.trim().is_empty()) {
+        lines.pop();
+    }
+    let lead = |l: &str| l.bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| lead(l))
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| l[lead(l).min(indent)..].trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

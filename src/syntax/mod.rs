@@ -1,0 +1,236 @@
+//! Stage 1: text → AST. [`parse`] is the entry point.
+//!
+//! pest recognises the grammar in `grammar/tripline.pest`; `build` turns its pairs into the
+//! AST, one function per grammar rule. When a file does not parse, the parser re-parses each
+//! top-level item on its own so that every broken item is reported, not just the first.
+
+pub mod ast;
+mod build;
+
+use miette::SourceSpan;
+use pest::Parser as _;
+
+use crate::ir::Span;
+
+/// The pest parser generated from `grammar/tripline.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/tripline.pest"]
+pub struct TriplineParser;
+
+/// A syntax error.
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
+pub enum SyntaxError {
+    /// The text does not follow the grammar.
+    #[error("syntax error: {message}")]
+    #[diagnostic(code(tripline::syntax::unexpected))]
+    Unexpected {
+        /// What the parser expected.
+        message: String,
+        /// Where.
+        #[label("{label}")]
+        span: SourceSpan,
+        /// Short label.
+        label: String,
+        /// A hint.
+        #[help]
+        help: Option<String>,
+    },
+    /// A bad escape in a string.
+    #[error("invalid escape `{escape}` in string")]
+    #[diagnostic(
+        code(tripline::syntax::bad_escape),
+        help("valid escapes are \\\\ \\\" \\n \\r \\t \\0 and \\u{{…}}; use a raw string r\"…\" for Windows paths and regexes")
+    )]
+    BadEscape {
+        /// The escape as written.
+        escape: String,
+        /// Where.
+        #[label("not a valid escape")]
+        span: SourceSpan,
+    },
+}
+
+impl SyntaxError {
+    /// The error's start offset (for sorting).
+    pub fn offset(&self) -> usize {
+        match self {
+            SyntaxError::Unexpected { span, .. } | SyntaxError::BadEscape { span, .. } => {
+                span.offset()
+            }
+        }
+    }
+}
+
+/// Parse a whole file. Returns the syntax tree of every item that parsed and every syntax
+/// error, sorted by position. When the file does not parse as a whole, each top-level item
+/// (a line starting with `rule`, `list`, `condition` or `import`) is parsed on its own, so
+/// one broken item does not hide the others.
+pub fn parse(text: &str) -> (ast::File, Vec<SyntaxError>) {
+    pest::set_error_detail(true);
+    let mut errors = Vec::new();
+    match parse_text(text, &mut errors) {
+        Some(file) => {
+            errors.sort_by_key(SyntaxError::offset);
+            (file, errors)
+        }
+        None => {
+            errors.clear();
+            let mut file = ast::File::default();
+            for (start, end) in chunks(text) {
+                // Pad with blanks so that spans stay offsets into the whole text.
+                let mut padded = String::with_capacity(end);
+                padded.extend(text.as_bytes()[..start].iter().map(|b| {
+                    if *b == b'\n' {
+                        '\n'
+                    } else {
+                        ' '
+                    }
+                }));
+                padded.push_str(&text[start..end]);
+                if let Some(f) = parse_text(&padded, &mut errors) {
+                    file.items.extend(f.items);
+                }
+            }
+            if errors.is_empty() {
+                // The chunks parse alone but not together; report the whole-file error.
+                let _ = parse_text(text, &mut errors);
+            }
+            errors.sort_by_key(SyntaxError::offset);
+            errors.dedup_by_key(|e| e.offset());
+            (file, errors)
+        }
+    }
+}
+
+fn parse_text(text: &str, errors: &mut Vec<SyntaxError>) -> Option<ast::File> {
+    match TriplineParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let file = pairs.next().expect("the file rule always yields one pair");
+            Some(build::file(file, errors))
+        }
+        Err(e) => {
+            errors.push(from_pest(e, text.len()));
+            None
+        }
+    }
+}
+
+/// Byte ranges of the top-level items, split at lines that start one.
+fn chunks(text: &str) -> Vec<(usize, usize)> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let is_item = ["rule ", "list ", "condition ", "import "]
+            .iter()
+            .any(|k| line.starts_with(k));
+        if is_item && offset > 0 {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    starts.push(text.len());
+    starts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+fn rule_name(r: &Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::EOI => "end of file",
+        Rule::item | Rule::import | Rule::list_decl | Rule::condition_decl | Rule::rule_decl => {
+            "`rule`, `list`, `condition` or `import`"
+        }
+        Rule::kw_import => "`import`",
+        Rule::kw_list => "`list`",
+        Rule::kw_condition => "`condition`",
+        Rule::kw_rule => "`rule`",
+        Rule::ident | Rule::ident_raw => "a name",
+        Rule::dotted => "a log source name",
+        Rule::list_type => "`string`, `number` or `cidr`",
+        Rule::list_lit => "a list `[...]`",
+        Rule::expr | Rule::primary | Rule::paren | Rule::comparison | Rule::cond_ref => {
+            "an expression"
+        }
+        Rule::keyword_search | Rule::kw_keyword => "a keyword string",
+        Rule::field | Rule::field_ref => "a field",
+        Rule::presence | Rule::kw_exists | Rule::kw_missing => "`exists`/`missing`",
+        Rule::membership | Rule::kw_in | Rule::not_kw => "`in`",
+        Rule::string_test | Rule::str_op => {
+            "`contains`, `startswith`, `endswith`, `like` or `matches`"
+        }
+        Rule::compare | Rule::cmp_op => "a comparison operator (`==`, `!=`, `<`, ...)",
+        Rule::infix | Rule::op_and | Rule::op_or => "`and`/`or`",
+        Rule::op_not | Rule::prefix => "`not`",
+        Rule::rule_item | Rule::meta_entry | Rule::meta_key => {
+            "a metadata key, `source` or `match`"
+        }
+        Rule::source_entry | Rule::kw_source => "`source`",
+        Rule::match_entry | Rule::kw_match => "`match`",
+        Rule::meta_value | Rule::bare => "a value",
+        Rule::string | Rule::plain_str | Rule::raw_str | Rule::triple_str => "a string",
+        Rule::number => "a number",
+        Rule::boolean => "`true`/`false`",
+        Rule::literal => "a literal",
+        Rule::quant => "`any`/`all`",
+        Rule::cased | Rule::kw_cased => "`cased`",
+        Rule::cidr_kw | Rule::kw_cidr => "`cidr`",
+        _ => return None,
+    })
+}
+
+fn from_pest(e: pest::error::Error<Rule>, len: usize) -> SyntaxError {
+    use pest::error::{ErrorVariant, InputLocation};
+    let (mut start, mut end) = match e.location {
+        InputLocation::Pos(p) => (p, p),
+        InputLocation::Span((s, e)) => (s, e),
+    };
+    let mut names: Vec<String> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(rule_name)
+            .map(str::to_string)
+            .collect(),
+        ErrorVariant::CustomError { message } => vec![message.clone()],
+    };
+    if let Some(a) = e.parse_attempts() {
+        if a.max_position > start {
+            start = a.max_position;
+            end = start;
+            names.clear();
+            for cs in a.call_stacks() {
+                if let Some(n) = cs.parent.as_ref().and_then(rule_name) {
+                    names.push(n.to_string());
+                }
+            }
+        }
+        if a.max_position == start {
+            for t in a.expected_tokens() {
+                let t = t.to_string();
+                let punct = !t.is_empty()
+                    && t.chars().all(|c| c.is_ascii_punctuation())
+                    && !["\"", "\"\"\"", "-", "//", "_"].contains(&t.as_str());
+                if punct {
+                    names.push(format!("`{t}`"));
+                }
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    let message = if names.is_empty() {
+        "unexpected input".to_string()
+    } else {
+        format!("expected {}", names.join(" or "))
+    };
+    let found = if start >= len {
+        "end of file".to_string()
+    } else {
+        "unexpected".to_string()
+    };
+    let end = end.max(start + 1).min(len.max(1));
+    let start = start.min(end.saturating_sub(1));
+    SyntaxError::Unexpected {
+        label: found,
+        message,
+        span: Span::new(start, end).into(),
+        help: None,
+    }
+}
