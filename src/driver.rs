@@ -31,6 +31,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Target(#[from] TargetError),
+    /// From `tripline test`.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Test(#[from] crate::testing::TestFileError),
 }
 
 impl Error {

@@ -44,6 +44,23 @@ pub struct Rule {
     pub expr: Expr,
     /// The span of the whole rule.
     pub span: Span,
+    /// Inline test cases.
+    pub tests: Vec<TestCase>,
+    /// `tests "file.jsonl"` entries: the path as written and its span.
+    pub test_files: Vec<(String, Span)>,
+}
+
+/// A test case: an event and the expected verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestCase {
+    /// The case's name.
+    pub name: String,
+    /// Whether the rule must match.
+    pub expect: bool,
+    /// The event.
+    pub event: serde_json::Value,
+    /// Where the case is written.
+    pub span: Span,
 }
 
 /// A rule's metadata, already validated.

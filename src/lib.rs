@@ -14,3 +14,5 @@ pub mod targets;
 pub mod yaml;
 
 pub use driver::{compile, compile_paths, Compiled, FileDiagnostic, Options, Output};
+pub mod eval;
+pub mod testing;

@@ -486,6 +486,21 @@ impl<'a> Checker<'a> {
             source: source_name,
             expr: expr?,
             span: r.span,
+            tests: r
+                .tests
+                .iter()
+                .map(|t| ir::TestCase {
+                    name: t.name.value.clone(),
+                    expect: t.expect,
+                    event: t.event.clone(),
+                    span: t.span,
+                })
+                .collect(),
+            test_files: r
+                .test_files
+                .iter()
+                .map(|s| (s.value.clone(), s.span))
+                .collect(),
         })
     }
 

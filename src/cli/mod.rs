@@ -56,6 +56,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the test cases kept with each rule through the reference evaluator.
+    Test {
+        /// Rule files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A catalog YAML file.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Also list passing cases.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Run rules over a JSONL file of events; print one JSON line per match.
+    Hunt {
+        /// Rule files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The events, one JSON object per line.
+        #[arg(long)]
+        events: PathBuf,
+        /// A catalog YAML file.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
     /// List the catalog's log sources with their fields and types.
     Sources {
         /// A catalog YAML file.
@@ -178,6 +202,98 @@ pub fn run() -> ExitCode {
                 if bad == 1 { "" } else { "s" }
             );
             if bad > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Test {
+            paths,
+            catalog,
+            verbose,
+        } => {
+            let catalog = match load_catalog(&catalog) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let prog = match driver::collect_inputs(&paths).and_then(|f| driver::Program::load(&f))
+            {
+                Ok(p) => p,
+                Err(e) => return fail_usage(e),
+            };
+            let rep = tripline::testing::run_tests(&prog, &catalog);
+            report(&rep.diagnostics, false);
+            let mut out = std::io::stdout().lock();
+            for c in &rep.cases {
+                let verdict = |b: bool| if b { "match" } else { "no match" };
+                if c.passed() {
+                    if verbose {
+                        let _ = writeln!(out, "ok    {} :: {}", c.rule, c.name);
+                    }
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "FAIL  {} :: {} (expected {}, got {})  [{}]",
+                    c.rule,
+                    c.name,
+                    verdict(c.expect),
+                    verdict(c.got),
+                    c.path
+                );
+                for (depth, v, text) in &c.explanation {
+                    let _ = writeln!(
+                        out,
+                        "      {}{} {}",
+                        "  ".repeat(*depth),
+                        if *v { "true " } else { "false" },
+                        text
+                    );
+                }
+            }
+            for r in &rep.untested {
+                let _ = writeln!(out, "note  {r} has no test cases");
+            }
+            let _ = writeln!(out, "{} passed, {} failed", rep.passed(), rep.failed());
+            if rep.failed() > 0 || !rep.diagnostics.is_empty() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::Hunt {
+            paths,
+            events,
+            catalog,
+        } => {
+            let catalog = match load_catalog(&catalog) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let prog = match driver::collect_inputs(&paths).and_then(|f| driver::Program::load(&f))
+            {
+                Ok(p) => p,
+                Err(e) => return fail_usage(e),
+            };
+            let text = match std::fs::read_to_string(&events) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read `{}`: {e}", events.display());
+                    return ExitCode::from(2);
+                }
+            };
+            let checked = driver::check_program(&prog, &catalog);
+            report(&checked.diagnostics, false);
+            let rules: Vec<_> = checked.rules.into_iter().map(|(_, r)| r).collect();
+            let (hits, bad) = tripline::testing::hunt(&rules, &text);
+            let mut out = std::io::stdout().lock();
+            for h in &hits {
+                let _ = writeln!(out, "{}", serde_json::to_string(h).unwrap_or_default());
+            }
+            for b in &bad {
+                eprintln!("{}:{}: skipped: {}", events.display(), b.line, b.reason);
+            }
+            if !checked.diagnostics.is_empty() || !bad.is_empty() {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -117,6 +117,10 @@ pub struct RuleDecl {
     pub sources: Vec<Ident>,
     /// `match` entries (the checker requires exactly one).
     pub matches: Vec<Expr>,
+    /// Inline test cases.
+    pub tests: Vec<TestCase>,
+    /// `tests "file.jsonl"` entries.
+    pub test_files: Vec<Str>,
     /// The whole rule.
     pub span: Span,
 }
@@ -306,4 +310,17 @@ pub enum StrTestValue {
     One(Str),
     /// A list.
     List(ListOperand),
+}
+
+/// `test "name" expect match { ... }`
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    /// The case's name.
+    pub name: Str,
+    /// Whether the rule must match.
+    pub expect: bool,
+    /// The event.
+    pub event: serde_json::Value,
+    /// The whole entry.
+    pub span: Span,
 }

@@ -106,6 +106,8 @@ fn rule_decl(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> RuleDecl {
         meta: Vec::new(),
         sources: Vec::new(),
         matches: Vec::new(),
+        tests: Vec::new(),
+        test_files: Vec::new(),
         span: sp,
     };
     for x in p.into_inner() {
@@ -114,10 +116,63 @@ fn rule_decl(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> RuleDecl {
             Rule::source_entry => r.sources.push(source_entry(x)),
             Rule::match_entry => r.matches.push(match_entry(x, errors)),
             Rule::meta_entry => r.meta.push(meta_entry(x, errors)),
+            Rule::test_entry => {
+                if let Some(t) = test_entry(x, errors) {
+                    r.tests.push(t);
+                }
+            }
+            Rule::tests_entry => {
+                let s = x
+                    .into_inner()
+                    .find(|y| is_string(y.as_rule()))
+                    .expect("grammar: tests has a string");
+                r.test_files.push(string(s, errors));
+            }
             _ => {}
         }
     }
     r
+}
+
+/// `test_entry`
+fn test_entry(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Option<TestCase> {
+    let sp = span(&p);
+    let mut name = None;
+    let mut expect = false;
+    let mut event = None;
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::verdict => expect = x.as_str() == "match",
+            Rule::json_object => match serde_json::from_str::<serde_json::Value>(x.as_str()) {
+                Ok(v) => event = Some(v),
+                Err(e) => {
+                    let s = span(&x);
+                    // Point at the line and column serde_json reports, inside the object.
+                    let mut off = s.start;
+                    for (i, line) in x.as_str().split_inclusive('\n').enumerate() {
+                        if i + 1 == e.line() {
+                            off += e.column().saturating_sub(1).min(line.len());
+                            break;
+                        }
+                        off += line.len();
+                    }
+                    let off = off.min(s.end.saturating_sub(1));
+                    errors.push(SyntaxError::BadJson {
+                        message: e.to_string(),
+                        span: Span::new(off, off + 1).into(),
+                    });
+                }
+            },
+            r if is_string(r) => name = Some(string(x, errors)),
+            _ => {}
+        }
+    }
+    Some(TestCase {
+        name: name.expect("grammar: test has a name"),
+        expect,
+        event: event?,
+        span: sp,
+    })
 }
 
 /// `source_entry`

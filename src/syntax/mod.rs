@@ -35,6 +35,21 @@ pub enum SyntaxError {
         #[help]
         help: Option<String>,
     },
+    /// A test event that is not valid JSON.
+    #[error("test event is not valid JSON: {message}")]
+    #[diagnostic(
+        code(tripline::syntax::bad_json),
+        help(
+            "a test event is a JSON object: keys and strings in double quotes, no trailing commas"
+        )
+    )]
+    BadJson {
+        /// serde_json's message.
+        message: String,
+        /// Where.
+        #[label("here")]
+        span: SourceSpan,
+    },
     /// A bad escape in a string.
     #[error("invalid escape `{escape}` in string")]
     #[diagnostic(
@@ -54,9 +69,9 @@ impl SyntaxError {
     /// The error's start offset (for sorting).
     pub fn offset(&self) -> usize {
         match self {
-            SyntaxError::Unexpected { span, .. } | SyntaxError::BadEscape { span, .. } => {
-                span.offset()
-            }
+            SyntaxError::Unexpected { span, .. }
+            | SyntaxError::BadEscape { span, .. }
+            | SyntaxError::BadJson { span, .. } => span.offset(),
         }
     }
 }
@@ -172,6 +187,11 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
         Rule::quant => "`any`/`all`",
         Rule::cased | Rule::kw_cased => "`cased`",
         Rule::cidr_kw | Rule::kw_cidr => "`cidr`",
+        Rule::test_entry | Rule::kw_test => "`test`",
+        Rule::tests_entry | Rule::kw_tests => "`tests`",
+        Rule::kw_expect => "`expect`",
+        Rule::verdict => "`match` or `nomatch`",
+        Rule::json_object => "a JSON object",
         _ => return None,
     })
 }

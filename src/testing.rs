@@ -1,0 +1,247 @@
+//! `tripline test` and `tripline hunt`: running rules over events with the reference
+//! evaluator.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::catalog::Catalog;
+use crate::driver::{check_program, FileDiagnostic, Program};
+use crate::eval::Evaluator;
+use crate::ir;
+
+/// A test-file problem.
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
+pub enum TestFileError {
+    /// The JSONL file could not be read.
+    #[error("cannot read test events `{path}`: {reason}")]
+    #[diagnostic(code(tripline::test::unreadable))]
+    Unreadable {
+        /// The path as written.
+        path: String,
+        /// Why.
+        reason: String,
+        /// The `tests` entry.
+        #[label("named here")]
+        span: miette::SourceSpan,
+    },
+    /// A line is not a JSON object with a boolean `_expect`.
+    #[error("`{path}` line {line}: {reason}")]
+    #[diagnostic(
+        code(tripline::test::bad_event),
+        help("each line is one JSON object with `\"_expect\": true` or `false`")
+    )]
+    BadEvent {
+        /// The path.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// Why.
+        reason: String,
+        /// The `tests` entry.
+        #[label("events from here")]
+        span: miette::SourceSpan,
+    },
+}
+
+/// The outcome of one test case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The rule.
+    pub rule: String,
+    /// The rule's file.
+    pub path: String,
+    /// The case's name.
+    pub name: String,
+    /// Expected verdict.
+    pub expect: bool,
+    /// Actual verdict.
+    pub got: bool,
+    /// On failure: each sub-expression with its verdict and depth.
+    pub explanation: Vec<(usize, bool, String)>,
+}
+
+impl CaseResult {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.expect == self.got
+    }
+}
+
+/// What `tripline test` produces.
+pub struct TestReport {
+    /// Every case, in file, rule and case order.
+    pub cases: Vec<CaseResult>,
+    /// Problems that stopped rules or cases from running.
+    pub diagnostics: Vec<FileDiagnostic>,
+    /// Rules that have no test case at all.
+    pub untested: Vec<String>,
+}
+
+impl TestReport {
+    /// Number of passing cases.
+    pub fn passed(&self) -> usize {
+        self.cases.iter().filter(|c| c.passed()).count()
+    }
+    /// Number of failing cases.
+    pub fn failed(&self) -> usize {
+        self.cases.len() - self.passed()
+    }
+}
+
+/// All cases of a rule: inline ones, then those of its JSONL files.
+pub fn cases_of(rule: &ir::Rule, rule_path: &Path) -> (Vec<ir::TestCase>, Vec<TestFileError>) {
+    let mut cases = rule.tests.clone();
+    let mut errors = Vec::new();
+    let base = rule_path.parent().unwrap_or(Path::new(""));
+    for (file, span) in &rule.test_files {
+        let text = match std::fs::read_to_string(base.join(file)) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(TestFileError::Unreadable {
+                    path: file.clone(),
+                    reason: e.to_string(),
+                    span: (*span).into(),
+                });
+                continue;
+            }
+        };
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let bad = |reason: String| TestFileError::BadEvent {
+                path: file.clone(),
+                line: i + 1,
+                reason,
+                span: (*span).into(),
+            };
+            let mut v: Value = match serde_json::from_str(line) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(bad(e.to_string()));
+                    continue;
+                }
+            };
+            let Some(obj) = v.as_object_mut() else {
+                errors.push(bad("not a JSON object".into()));
+                continue;
+            };
+            let Some(Value::Bool(expect)) = obj.shift_remove("_expect") else {
+                errors.push(bad("no boolean `_expect`".into()));
+                continue;
+            };
+            cases.push(ir::TestCase {
+                name: format!("{file}:{}", i + 1),
+                expect,
+                event: v,
+                span: *span,
+            });
+        }
+    }
+    (cases, errors)
+}
+
+/// Run every test case of every rule in the program.
+pub fn run_tests(prog: &Program, catalog: &Catalog) -> TestReport {
+    let checked = check_program(prog, catalog);
+    let mut diagnostics = checked.diagnostics;
+    let mut cases = Vec::new();
+    let mut untested = Vec::new();
+    let mut ev = Evaluator::new();
+    for (f, rule) in &checked.rules {
+        let file = &prog.files[*f];
+        let (rule_cases, errors) = cases_of(rule, Path::new(&file.display));
+        for e in errors {
+            diagnostics.push(FileDiagnostic {
+                path: file.display.clone(),
+                text: file.text.clone(),
+                error: crate::driver::Error::Test(e),
+            });
+        }
+        if rule_cases.is_empty() {
+            untested.push(rule.name.clone());
+        }
+        for c in rule_cases {
+            let got = ev.eval(&rule.expr, &c.event);
+            let explanation = if got == c.expect {
+                Vec::new()
+            } else {
+                ev.explain(&rule.expr, &c.event)
+            };
+            cases.push(CaseResult {
+                rule: rule.name.clone(),
+                path: file.display.clone(),
+                name: c.name,
+                expect: c.expect,
+                got,
+                explanation,
+            });
+        }
+    }
+    TestReport {
+        cases,
+        diagnostics,
+        untested,
+    }
+}
+
+/// One match found by `hunt`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hit {
+    /// The rule's name.
+    pub rule: String,
+    /// 1-based line in the events file.
+    pub line: usize,
+    /// The event.
+    pub event: Value,
+}
+
+/// A line of the events file that is not a JSON object.
+#[derive(Debug, Clone)]
+pub struct BadLine {
+    /// 1-based line.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// Run `rules` over JSONL `events`: for each event in order, every rule that matches, in
+/// rule order. `_expect` keys are ignored.
+pub fn hunt(rules: &[ir::Rule], events: &str) -> (Vec<Hit>, Vec<BadLine>) {
+    let mut ev = Evaluator::new();
+    let mut hits = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in events.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = match serde_json::from_str(line) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) => {
+                bad.push(BadLine {
+                    line: i + 1,
+                    reason: "not a JSON object".into(),
+                });
+                continue;
+            }
+            Err(e) => {
+                bad.push(BadLine {
+                    line: i + 1,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        for r in rules {
+            if ev.eval(&r.expr, &v) {
+                hits.push(Hit {
+                    rule: r.name.clone(),
+                    line: i + 1,
+                    event: v.clone(),
+                });
+            }
+        }
+    }
+    (hits, bad)
+}

@@ -1,0 +1,55 @@
+//! One snapshot per (rule, target, flavour), from one glob over `rules/`, stored in the
+//! top-level `snapshots/` directory. Every rule must compile to every target.
+
+use std::path::PathBuf;
+
+use tripline::driver::{compile_paths, Options};
+
+/// (target, flavour) pairs that every rule is compiled to.
+const TARGETS: &[(&str, Option<&str>)] = &[
+    ("kql", Some("sentinel")),
+    ("kql", Some("defender")),
+    ("spl", None),
+    ("sigma", None),
+];
+
+fn snapshot_name(rule: &str, target: &str, flavor: Option<&str>) -> String {
+    match flavor {
+        Some(f) => format!("{rule}.{target}-{f}"),
+        None => format!("{rule}.{target}"),
+    }
+}
+
+#[test]
+fn every_rule_compiles_to_every_target() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root.join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    let _guard = settings.bind_to_scope();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (target, flavor) in TARGETS {
+        let opts = Options::new(target, *flavor).expect("known target");
+        let compiled = compile_paths(&[root.join("rules")], &opts).expect("rules/ is readable");
+        for d in &compiled.diagnostics {
+            failures.push(format!("{target} {flavor:?}:\n{}", d.render(false)));
+        }
+        for o in &compiled.outputs {
+            count += 1;
+            insta::with_settings!({ info => &o.path }, {
+                insta::assert_snapshot!(snapshot_name(&o.rule, target, *flavor), &o.text);
+            });
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "rules that did not compile:\n{}",
+        failures.join("\n")
+    );
+    assert!(
+        count >= 12 * TARGETS.len(),
+        "expected at least 12 rules per target, got {count}"
+    );
+}
