@@ -245,3 +245,24 @@ pub fn hunt(rules: &[ir::Rule], events: &str) -> (Vec<Hit>, Vec<BadLine>) {
     }
     (hits, bad)
 }
+
+/// Write every rule's cases to `dir/<rule>.jsonl`, each event with `_expect` and `_case`.
+pub fn export_cases(prog: &Program, catalog: &Catalog, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let checked = check_program(prog, catalog);
+    for (f, rule) in &checked.rules {
+        let (cases, _) = cases_of(rule, Path::new(&prog.files[*f].display));
+        let mut text = String::new();
+        for c in cases {
+            let mut v = c.event.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("_expect".into(), Value::Bool(c.expect));
+                o.insert("_case".into(), Value::String(c.name.clone()));
+            }
+            text.push_str(&serde_json::to_string(&v).unwrap_or_default());
+            text.push('\n');
+        }
+        std::fs::write(dir.join(format!("{}.jsonl", rule.name)), text)?;
+    }
+    Ok(())
+}

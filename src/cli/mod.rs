@@ -67,6 +67,10 @@ enum Command {
         /// Also list passing cases.
         #[arg(long, short)]
         verbose: bool,
+        /// Also write each rule's cases to DIR/<rule>.jsonl (`_expect` and `_case` keys added),
+        /// for running the same events through other engines.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
     },
     /// Run rules over a JSONL file of events; print one JSON line per match.
     Hunt {
@@ -211,6 +215,7 @@ pub fn run() -> ExitCode {
             paths,
             catalog,
             verbose,
+            export,
         } => {
             let catalog = match load_catalog(&catalog) {
                 Ok(c) => c,
@@ -222,6 +227,12 @@ pub fn run() -> ExitCode {
                 Err(e) => return fail_usage(e),
             };
             let rep = tripline::testing::run_tests(&prog, &catalog);
+            if let Some(dir) = export {
+                if let Err(e) = tripline::testing::export_cases(&prog, &catalog, &dir) {
+                    eprintln!("error: cannot export to `{}`: {e}", dir.display());
+                    return ExitCode::from(2);
+                }
+            }
             report(&rep.diagnostics, false);
             let mut out = std::io::stdout().lock();
             for c in &rep.cases {

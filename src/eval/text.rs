@@ -21,8 +21,14 @@ pub fn glob_to_regex(glob: &str) -> String {
 /// Rewrite a checked pattern so that Rust's regex engine reads it as RE2 and PCRE do:
 /// `\d`, `\w`, `\s` and `\b` are ASCII-only there.
 pub fn portable_regex(pattern: &str) -> String {
+    rewrite_classes(pattern, true)
+}
+
+/// Spell the Perl classes `\d`, `\w`, `\s` as explicit ASCII classes, which every engine
+/// reads the same way. With `boundaries`, also make `\b`/`\B` ASCII (`(?-u:\b)`, Rust only).
+pub fn rewrite_classes(pattern: &str, boundaries: bool) -> String {
     use regex_syntax::ast::{parse::Parser, visit, Ast, ClassPerlKind, Visitor};
-    struct Collect(Vec<(usize, usize, &'static str)>);
+    struct Collect(Vec<(usize, usize, &'static str)>, bool);
     impl Visitor for Collect {
         type Output = Vec<(usize, usize, &'static str)>;
         type Err = ();
@@ -45,6 +51,7 @@ pub fn portable_regex(pattern: &str) -> String {
                 Ast::Assertion(a) => {
                     use regex_syntax::ast::AssertionKind::*;
                     let r = match a.kind {
+                        _ if !self.1 => None,
                         WordBoundary => Some("(?-u:\\b)"),
                         NotWordBoundary => Some("(?-u:\\B)"),
                         _ => None,
@@ -78,7 +85,7 @@ pub fn portable_regex(pattern: &str) -> String {
     let Ok(ast) = Parser::new().parse(pattern) else {
         return pattern.to_string();
     };
-    let Ok(mut edits) = visit(&ast, Collect(Vec::new())) else {
+    let Ok(mut edits) = visit(&ast, Collect(Vec::new(), boundaries)) else {
         return pattern.to_string();
     };
     edits.sort();

@@ -1,25 +1,2290 @@
-//! The `kql` target.
+//! The `kql` target: Kusto Query Language for Microsoft Sentinel (`sentinel`, the default
+//! flavour) and Microsoft Defender XDR advanced hunting (`defender`).
+//!
+//! A rule becomes its table on the first line and one `| where` line per top-level conjunct
+//! of its match expression:
+//!
+//! ```text
+//! OfficeActivity
+//! | where Operation =~ "MailItemsAccessed"
+//! | where OfficeWorkload =~ "Exchange"
+//! | where AppId !in~ ("00000002-0000-0ff1-ce00-000000000000", "00000003-0000-0000-c000-000000000000")
+//! ```
+//!
+//! # Exactness
+//!
+//! The language is two-valued: a comparison on a missing field is false and `not` makes it
+//! true. KQL is not: a comparison with a null number, bool or IP-function result is null, and
+//! `not(null)` is null, which `where` drops. Every predicate is therefore emitted in one of
+//! three forms:
+//!
+//! * *plain*, where no `not` encloses it (a null there is dropped by `where` exactly like the
+//!   false the language gives; `and`/`or` treat null like false);
+//! * *two-valued*, where a `not(...)` of a compound expression encloses it (null made false,
+//!   e.g. `(isnotnull(N) and N > 5)`);
+//! * *negated*, for a directly negated predicate (`!~`, `!in~`, `!contains`,
+//!   `(isnull(N) or not(N > 5))`, ...), always two-valued.
+//!
+//! String columns are never null in KQL (missing is the empty string) and the IR never holds
+//! an empty string value, so string operators are already two-valued; only patterns that can
+//! match the empty string get an `isnotempty()` guard.
+//!
+//! KQL's case-insensitive operators (`=~`, `in~`, `contains`, ...) are documented as folding
+//! ASCII only; a case-insensitive value holding a non-ASCII character that has a case
+//! mapping is matched with a `(?i)` regular expression instead (Unicode simple case folding,
+//! as the language defines).
 
-use super::{Ctx, Target, TargetError};
-use crate::ir;
+use super::{unsupported, Ctx, Target, TargetError};
+use crate::catalog::{FieldType, Mapped};
+use crate::ir::{self, Expr, Field, Number, Pred, Quant, StrOp, Test};
 
 /// The kql target.
 pub struct Kql;
+
+/// The flavours, default first.
+const FLAVORS: &[&str] = &["sentinel", "defender"];
+
+/// Most values KQL accepts in one `in` / `in~` list.
+pub const MAX_IN_VALUES: usize = 1_000_000;
+
+/// Most capture groups KQL accepts in a `matches regex` pattern.
+pub const MAX_REGEX_GROUPS: usize = 16;
+
+/// Longest flat `and` / `or` chain emitted; longer chains are grouped in parentheses so that
+/// the query's syntax depth stays within what Kusto's parser accepts (a flat chain of about
+/// 500 operands is already too deep for it).
+const CHAIN_MAX: usize = 64;
+
+/// The characters an IPv6 address is written with, and at least one colon (which no IPv4
+/// address has): rules out IPv4 addresses (which the IPv6 functions accept, mapped to
+/// `::ffff:a.b.c.d`), prefix notation, zone indices, brackets and blanks.
+const IPV6_SHAPE: &str = "^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$";
+
+/// KQL keywords that have the shape of an identifier (from Microsoft's Kusto.Language
+/// `SyntaxFacts`), plus the literals `true`/`false` and the function `not`: a column with one
+/// of these names is written `['name']`. Sorted, for binary search.
+const KEYWORDS: &[&str] = &[
+    "__contextual_datatable",
+    "__crossCluster",
+    "__crossDB",
+    "__executeAndCache",
+    "__id",
+    "__isFuzzy",
+    "__noWithSource",
+    "__packedColumn",
+    "__partitionby",
+    "__projectAway",
+    "__sourceColumnIndex",
+    "access",
+    "accumulate",
+    "alias",
+    "and",
+    "anomalychart",
+    "areachart",
+    "as",
+    "asc",
+    "bagexpansion",
+    "barchart",
+    "best_effort",
+    "between",
+    "bin",
+    "bool",
+    "boolean",
+    "by",
+    "byte",
+    "cachingpolicy",
+    "callout",
+    "cancel",
+    "card",
+    "char",
+    "columnchart",
+    "consume",
+    "contains",
+    "contains_cs",
+    "containscs",
+    "count",
+    "cycles",
+    "database",
+    "dataexport",
+    "dataformat",
+    "datascope",
+    "datatable",
+    "date",
+    "datetime",
+    "datetime_pattern",
+    "decimal",
+    "declare",
+    "decodeblocks",
+    "default",
+    "desc",
+    "distinct",
+    "double",
+    "dynamic",
+    "earliest",
+    "edges",
+    "encodingpolicy",
+    "endswith",
+    "endswith_cs",
+    "entity_group",
+    "evaluate",
+    "expandoutput",
+    "extend",
+    "extent_tags_retention",
+    "external_data",
+    "externaldata",
+    "facet",
+    "false",
+    "filter",
+    "find",
+    "first",
+    "flags",
+    "float",
+    "force_remote",
+    "fork",
+    "from",
+    "getschema",
+    "graph",
+    "guid",
+    "harddelete",
+    "hardretention",
+    "has",
+    "has_all",
+    "has_any",
+    "has_cs",
+    "hasprefix",
+    "hasprefix_cs",
+    "hassuffix",
+    "hassuffix_cs",
+    "hotcache",
+    "id",
+    "in",
+    "inline_external_table",
+    "int",
+    "int16",
+    "int32",
+    "int64",
+    "int8",
+    "invoke",
+    "isfuzzy",
+    "join",
+    "journal",
+    "kind",
+    "ladderchart",
+    "last",
+    "latest",
+    "let",
+    "like",
+    "likecs",
+    "limit",
+    "linechart",
+    "long",
+    "lookup",
+    "materialize",
+    "mdm",
+    "missing",
+    "mvapply",
+    "mvexpand",
+    "nodes",
+    "nooptimization",
+    "not",
+    "notcontains",
+    "notcontainscs",
+    "notlike",
+    "notlikecs",
+    "null",
+    "nulls",
+    "of",
+    "on",
+    "optional",
+    "or",
+    "order",
+    "others",
+    "output",
+    "pack",
+    "parse",
+    "partition",
+    "pathformat",
+    "pattern",
+    "piechart",
+    "pivotchart",
+    "plotly",
+    "print",
+    "project",
+    "queries",
+    "query_parameters",
+    "query_results",
+    "range",
+    "real",
+    "reduce",
+    "regex",
+    "relaxed",
+    "render",
+    "restrict",
+    "restricted_view_access",
+    "row_level_security",
+    "rowstore",
+    "rowstore_references",
+    "rowstore_sealinfo",
+    "rowstorepolicy",
+    "rowstores",
+    "sample",
+    "scan",
+    "scatterchart",
+    "seal",
+    "seals",
+    "search",
+    "serialize",
+    "set",
+    "shards",
+    "simple",
+    "softdelete",
+    "softretention",
+    "sort",
+    "sql",
+    "stackedareachart",
+    "startswith",
+    "startswith_cs",
+    "statistics",
+    "step",
+    "storedqueryresultcontainers",
+    "string",
+    "summarize",
+    "tablepurge",
+    "take",
+    "time",
+    "timechart",
+    "timeline",
+    "timepivot",
+    "timespan",
+    "title",
+    "to",
+    "top",
+    "toscalar",
+    "totable",
+    "treemap",
+    "true",
+    "typeof",
+    "uint",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uint8",
+    "ulong",
+    "union",
+    "uniqueid",
+    "unrestrictedviewers",
+    "uuid",
+    "verbose",
+    "view",
+    "viewers",
+    "views",
+    "where",
+    "with",
+    "with_itemindex",
+    "with_match_id",
+    "with_node_id",
+    "with_source",
+    "with_step_name",
+    "withsource",
+    "writeaheadlog",
+];
 
 impl Target for Kql {
     fn name(&self) -> &'static str {
         "kql"
     }
 
+    fn flavors(&self) -> &'static [&'static str] {
+        FLAVORS
+    }
+
     fn extension(&self) -> &'static str {
         "kql"
     }
 
-    fn compile_rule(&self, rule: &ir::Rule, _ctx: &Ctx) -> Result<String, Vec<TargetError>> {
-        Ok(format!("{}\n", rule.name))
+    fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
+        // The flavour the rule was mapped for; diagnostics name it.
+        let flavor = ctx
+            .catalog_key
+            .strip_prefix("kql.")
+            .or(ctx.opts.flavor.as_deref())
+            .unwrap_or(FLAVORS[0]);
+        let target = format!("kql ({flavor})");
+        let table = ctx
+            .source
+            .targets
+            .get(ctx.catalog_key)
+            .and_then(|t| t.table.as_deref());
+        let Some(table) = table else {
+            return Err(vec![TargetError::NoTable {
+                target,
+                source_name: ctx.source_name.to_string(),
+                what: "table".to_string(),
+                span: rule.span.into(),
+            }]);
+        };
+        let em = Emitter { target: &target };
+        let mut out = quote_ident(table);
+        out.push('\n');
+        let mut errors = Vec::new();
+        let mut conj = Vec::new();
+        conjuncts(&rule.expr, &mut conj);
+        for c in conj {
+            match em.expr(c, false) {
+                Ok(f) => {
+                    out.push_str("| where ");
+                    out.push_str(&f.text);
+                    out.push('\n');
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
     }
 
     fn comment(&self, text: &str) -> String {
-        format!("// {text}")
+        format!("// {}", text.replace(['\n', '\r'], " "))
+    }
+}
+
+/// The top-level conjuncts of `e` (nested `And`s flattened), in order.
+fn conjuncts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match e {
+        Expr::And(xs) => xs.iter().for_each(|x| conjuncts(x, out)),
+        other => out.push(other),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Literals and names
+// ---------------------------------------------------------------------------------------
+
+/// A KQL string literal `"..."` holding exactly `s`.
+///
+/// Escapes `\` as `\\`, `"` as `\"`, newline, carriage return and tab as `\n`, `\r`, `\t`,
+/// and every other control character (and U+2028/U+2029) as `\uXXXX`; everything else is
+/// written as itself. The result never contains a raw line break or an unescaped quote.
+pub fn quote_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    escape_into(&mut out, s, '"');
+    out.push('"');
+    out
+}
+
+/// A KQL literal for a regular expression: verbatim `@"..."` (backslashes literal, `"`
+/// doubled) when `s` has no control character, otherwise (a raw line break cannot appear in
+/// a KQL literal) the escaped form of [`quote_string`], backslashes doubled.
+pub fn quote_verbatim(s: &str) -> String {
+    if s.chars().any(needs_unicode_escape) {
+        return quote_string(s);
+    }
+    format!("@\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A column or table name: as is when it is a plain identifier that is not a KQL keyword,
+/// otherwise `['name']` with the name escaped as in a single-quoted string literal.
+pub fn quote_ident(name: &str) -> String {
+    if is_plain_ident(name) && KEYWORDS.binary_search(&name).is_err() {
+        return name.to_string();
+    }
+    let mut out = String::with_capacity(name.len() + 4);
+    out.push_str("['");
+    escape_into(&mut out, name, '\'');
+    out.push_str("']");
+    out
+}
+
+/// The one escaping routine behind [`quote_string`], [`quote_verbatim`]'s fallback and
+/// [`quote_ident`]: the body of a literal delimited by `quote`.
+fn escape_into(out: &mut String, s: &str, quote: char) {
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if needs_unicode_escape(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Characters written as an escape rather than raw: control characters (all in the BMP)
+/// and the Unicode line and paragraph separators.
+fn needs_unicode_escape(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`
+fn is_plain_ident(s: &str) -> bool {
+    let mut cs = s.chars();
+    matches!(cs.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether a catalog expression can be used as an operand without parentheses: a name, a
+/// dotted path, indexing and calls (`tostring(RawEventData.AppId)`, `Props["a b"]`), with
+/// nothing at the outer level but identifier characters, dots and balanced brackets.
+fn is_simple_expr(e: &str) -> bool {
+    let b = e.as_bytes();
+    match b.first() {
+        Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b'[' => {}
+        _ => return false,
+    }
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' | b'\'' => {
+                if stack.is_empty() {
+                    return false;
+                }
+                let verbatim = i > 0 && b[i - 1] == b'@';
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return false,
+                        Some(&d) if d == c => {
+                            if verbatim && b.get(i + 1) == Some(&c) {
+                                i += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        Some(b'\\') if !verbatim => i += 2,
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            b'(' => stack.push(b')'),
+            b'[' => stack.push(b']'),
+            b')' | b']' => {
+                if stack.pop() != Some(c) {
+                    return false;
+                }
+            }
+            _ if !stack.is_empty() => {}
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    stack.is_empty()
+}
+
+/// A field's target form as an operand.
+fn field_text(f: &Field) -> String {
+    match f.target() {
+        Mapped::Column(c) => quote_ident(&c),
+        Mapped::Expr(e) => {
+            let e = e.trim();
+            if is_simple_expr(e) {
+                e.to_string()
+            } else {
+                format!("({e})")
+            }
+        }
+    }
+}
+
+/// A number literal: the canonical text, made a real literal when it is a whole number too
+/// large for `long`.
+fn number_text(n: &Number) -> String {
+    let t = &n.text;
+    if t.parse::<i64>().is_ok() || t.contains(['.', 'e', 'E']) {
+        t.clone()
+    } else {
+        format!("{t}.0")
+    }
+}
+
+/// Append `c` to a regular expression so that it matches itself: metacharacters escaped,
+/// control characters as `\x{..}` (so the pattern stays a verbatim literal).
+fn push_regex_literal(out: &mut String, c: char) {
+    if regex_syntax::is_meta_character(c) {
+        out.push('\\');
+        out.push(c);
+    } else if needs_unicode_escape(c) {
+        out.push_str(&format!("\\x{{{:X}}}", c as u32));
+    } else {
+        out.push(c);
+    }
+}
+
+/// `s` as a regular expression matching exactly `s`.
+fn regex_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    s.chars().for_each(|c| push_regex_literal(&mut out, c));
+    out
+}
+
+/// A glob (`*` any run, `?` one character, nothing else special) as an unanchored regex body.
+fn glob_body(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 8);
+    for c in p.chars() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            c => push_regex_literal(&mut out, c),
+        }
+    }
+    out
+}
+
+/// Make a user pattern case-insensitive: merge `i` into a leading flag group such as
+/// `(?s)` (giving `(?is)`), otherwise prefix `(?i)`.
+fn with_case_insensitive(p: &str) -> String {
+    if let Some(rest) = p.strip_prefix("(?") {
+        if let Some(end) = rest.find(')') {
+            let flags = &rest[..end];
+            if !flags.is_empty() && flags.chars().all(|c| c.is_ascii_alphabetic()) {
+                if flags.contains('i') {
+                    return p.to_string();
+                }
+                return format!("(?i{flags}){}", &rest[end + 1..]);
+            }
+        }
+    }
+    format!("(?i){p}")
+}
+
+/// Whether KQL's case-insensitive operators cannot be trusted with `v`: it holds a
+/// non-ASCII character that has a case mapping (KQL documents ASCII-only folding).
+fn needs_unicode_fold(v: &str) -> bool {
+    v.chars().any(|c| {
+        !c.is_ascii()
+            && (c.to_lowercase().ne(std::iter::once(c)) || c.to_uppercase().ne(std::iter::once(c)))
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Expression fragments
+// ---------------------------------------------------------------------------------------
+
+/// How a fragment is built at its outer level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A comparison, a call, or something already parenthesised.
+    Atom,
+    /// `a and b ...`
+    And,
+    /// `a or b ...`
+    Or,
+}
+
+/// A piece of KQL boolean expression.
+#[derive(Debug, Clone)]
+struct Frag {
+    text: String,
+    kind: Kind,
+}
+
+impl Frag {
+    fn atom(text: String) -> Frag {
+        Frag {
+            text,
+            kind: Kind::Atom,
+        }
+    }
+
+    /// The text as an operand of `and`/`or`: parenthesised unless it is an atom.
+    fn operand(&self) -> String {
+        if self.kind == Kind::Atom {
+            self.text.clone()
+        } else {
+            format!("({})", self.text)
+        }
+    }
+
+    /// `not(...)`.
+    fn not(&self) -> Frag {
+        Frag::atom(format!("not({})", self.text))
+    }
+}
+
+/// Join `parts` with `kind` (`And` or `Or`), every compound operand parenthesised; chains
+/// longer than [`CHAIN_MAX`] are grouped so that no flat chain exceeds it.
+fn chain(mut parts: Vec<Frag>, kind: Kind) -> Frag {
+    let (sep, empty) = match kind {
+        Kind::Or => (" or ", "false"),
+        _ => (" and ", "true"),
+    };
+    while parts.len() > CHAIN_MAX {
+        parts = parts
+            .chunks(CHAIN_MAX)
+            .map(|c| chain(c.to_vec(), kind))
+            .collect();
+    }
+    match parts.len() {
+        0 => Frag::atom(empty.to_string()),
+        1 => parts.pop().unwrap_or_else(|| Frag::atom(empty.to_string())),
+        _ => Frag {
+            text: parts
+                .iter()
+                .map(Frag::operand)
+                .collect::<Vec<_>>()
+                .join(sep),
+            kind: if kind == Kind::Or {
+                Kind::Or
+            } else {
+                Kind::And
+            },
+        },
+    }
+}
+
+/// The dual connective.
+fn dual(kind: Kind) -> Kind {
+    if kind == Kind::Or {
+        Kind::And
+    } else {
+        Kind::Or
+    }
+}
+
+/// A quoted, comma-separated list `("a", "b")`.
+fn string_list(values: &[&str]) -> String {
+    let items: Vec<String> = values.iter().map(|v| quote_string(v)).collect();
+    format!("({})", items.join(", "))
+}
+
+/// One string test term: its positive and its negated form (both two-valued).
+struct Term {
+    pos: Frag,
+    neg: Frag,
+}
+
+impl Term {
+    fn op(f: &str, op: &str, nop: &str, rhs: &str) -> Term {
+        Term {
+            pos: Frag::atom(format!("{f} {op} {rhs}")),
+            neg: Frag::atom(format!("{f} {nop} {rhs}")),
+        }
+    }
+
+    fn regex(f: &str, pattern: &str) -> Term {
+        let pos = Frag::atom(format!("{f} matches regex {}", quote_verbatim(pattern)));
+        let neg = pos.not();
+        Term { pos, neg }
+    }
+}
+
+/// Combine terms: `kind` for the positive form, its dual for the negated one.
+fn terms(ts: Vec<Term>, kind: Kind, negated: bool) -> Frag {
+    if negated {
+        chain(ts.into_iter().map(|t| t.neg).collect(), dual(kind))
+    } else {
+        chain(ts.into_iter().map(|t| t.pos).collect(), kind)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The emitter
+// ---------------------------------------------------------------------------------------
+
+/// Prints IR for one target flavour.
+struct Emitter<'a> {
+    /// `kql (sentinel)` or `kql (defender)`, for diagnostics.
+    target: &'a str,
+}
+
+impl Emitter<'_> {
+    /// `e` as a KQL boolean expression. `neg` is set when an odd number of `not`s enclose it,
+    /// so that every predicate whose value could be null must be emitted two-valued.
+    fn expr(&self, e: &Expr, neg: bool) -> Result<Frag, Vec<TargetError>> {
+        match e {
+            Expr::And(xs) => self.list(xs, neg, Kind::And),
+            Expr::Or(xs) => self.list(xs, neg, Kind::Or),
+            Expr::Not(inner) => match inner.as_ref() {
+                Expr::Not(x) => self.expr(x, neg),
+                Expr::Pred(p) => self.pred(p, true, true).map_err(|e| vec![e]),
+                other => Ok(self.expr(other, !neg)?.not()),
+            },
+            Expr::Pred(p) => self.pred(p, false, neg).map_err(|e| vec![e]),
+        }
+    }
+
+    fn list(&self, xs: &[Expr], neg: bool, kind: Kind) -> Result<Frag, Vec<TargetError>> {
+        let mut parts = Vec::with_capacity(xs.len());
+        let mut errors = Vec::new();
+        for x in xs {
+            match self.expr(x, neg) {
+                Ok(f) => parts.push(f),
+                Err(e) => errors.extend(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(chain(parts, kind))
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn refuse(&self, p: &Pred, construct: &str, reason: &str, help: Option<&str>) -> TargetError {
+        unsupported(self.target, construct, p.span, reason, help)
+    }
+
+    fn type_refusal(&self, p: &Pred, what: &str) -> TargetError {
+        let ty = p.field.ty.name();
+        self.refuse(
+            p,
+            &format!("{what} on the {ty} field `{}`", p.field.name),
+            &format!("{what} needs a field of another type than {ty}"),
+            None,
+        )
+    }
+
+    /// One predicate. `negated`: emit its negation. `two_valued`: the plain form may not be
+    /// null (it is under a `not`). Negated forms are always two-valued.
+    fn pred(&self, p: &Pred, negated: bool, two_valued: bool) -> Result<Frag, TargetError> {
+        let f = field_text(&p.field);
+        let ty = p.field.ty;
+        let stringy = matches!(ty, FieldType::String | FieldType::Ip);
+        match &p.test {
+            Test::Str {
+                op,
+                values,
+                quant,
+                cased,
+            } => {
+                if !stringy {
+                    return Err(self.type_refusal(p, "a string comparison"));
+                }
+                self.str_test(p, &f, *op, values, *quant, *cased, negated)
+            }
+            Test::Glob { patterns, cased } => {
+                if !stringy {
+                    return Err(self.type_refusal(p, "a `like` glob"));
+                }
+                let flags = if *cased { "(?s)" } else { "(?is)" };
+                let body: Vec<String> = patterns
+                    .iter()
+                    .map(|g| format!("^{}$", glob_body(g)))
+                    .collect();
+                let pattern = format!("{flags}{}", body.join("|"));
+                let empty = patterns.iter().any(|g| g.chars().all(|c| c == '*'));
+                Ok(regex_frag(&f, &pattern, empty, negated))
+            }
+            Test::Regex { pattern, cased } => {
+                if !stringy {
+                    return Err(self.type_refusal(p, "a regular expression"));
+                }
+                // `\d`, `\w`, `\s` are ASCII in the language; spelled out, they are ASCII in
+                // every regex dialect Kusto has documented (RE2 and Rust-style).
+                let pattern = crate::eval::rewrite_classes(pattern, false);
+                let pattern = if *cased {
+                    pattern
+                } else {
+                    with_case_insensitive(&pattern)
+                };
+                let hir = regex_syntax::Parser::new().parse(&pattern).map_err(|e| {
+                    self.refuse(
+                        p,
+                        "this regular expression",
+                        &format!("it does not parse: {e}"),
+                        None,
+                    )
+                })?;
+                let groups = hir.properties().explicit_captures_len();
+                if groups > MAX_REGEX_GROUPS {
+                    return Err(self.refuse(
+                        p,
+                        &format!("a regular expression with more than {MAX_REGEX_GROUPS} groups"),
+                        &format!("this pattern has {groups} capture groups; `matches regex` allows at most {MAX_REGEX_GROUPS}"),
+                        Some("use non-capturing groups `(?:...)`"),
+                    ));
+                }
+                let empty = hir.properties().minimum_len() == Some(0);
+                Ok(regex_frag(&f, &pattern, empty, negated))
+            }
+            Test::Cidr { nets } => {
+                if !stringy {
+                    return Err(self.type_refusal(p, "a `cidr` test"));
+                }
+                Ok(cidr(&f, nets, negated, two_valued))
+            }
+            Test::NumEq { values } => {
+                if ty != FieldType::Number {
+                    return Err(self.type_refusal(p, "a numeric comparison"));
+                }
+                if values.len() > MAX_IN_VALUES {
+                    return Err(self.refuse(
+                        p,
+                        &format!("an `in` list of more than {MAX_IN_VALUES} values"),
+                        &format!("this list has {} values", values.len()),
+                        None,
+                    ));
+                }
+                let (op, nop, rhs) = if values.len() == 1 {
+                    ("==", "!=", number_text(&values[0]))
+                } else {
+                    let items: Vec<String> = values.iter().map(number_text).collect();
+                    ("in", "!in", format!("({})", items.join(", ")))
+                };
+                Ok(nullable(
+                    &f,
+                    format!("{f} {op} {rhs}"),
+                    format!("{f} {nop} {rhs}"),
+                    negated,
+                    two_valued,
+                ))
+            }
+            Test::NumCmp { op, value } => {
+                if ty != FieldType::Number {
+                    return Err(self.type_refusal(p, "a numeric comparison"));
+                }
+                let plain = format!("{f} {} {}", op.symbol(), number_text(value));
+                let negd = format!("not({plain})");
+                Ok(nullable(&f, plain, negd, negated, two_valued))
+            }
+            Test::BoolEq { value } => {
+                if ty != FieldType::Bool {
+                    return Err(self.type_refusal(p, "a boolean comparison"));
+                }
+                Ok(nullable(
+                    &f,
+                    format!("{f} == {value}"),
+                    format!("{f} != {value}"),
+                    negated,
+                    two_valued,
+                ))
+            }
+            Test::Exists => {
+                let (yes, no) = if stringy {
+                    ("isnotempty", "isempty")
+                } else {
+                    ("isnotnull", "isnull")
+                };
+                let func = if negated { no } else { yes };
+                Ok(Frag::atom(format!("{func}({f})")))
+            }
+            Test::FieldEq { other, cased } => {
+                let g = field_text(other);
+                let oty = other.ty;
+                let ostringy = matches!(oty, FieldType::String | FieldType::Ip);
+                if stringy && ostringy {
+                    let (eq, ne) = if *cased {
+                        (format!("{f} == {g}"), format!("{f} != {g}"))
+                    } else {
+                        (
+                            format!("tolower({f}) == tolower({g})"),
+                            format!("tolower({f}) != tolower({g})"),
+                        )
+                    };
+                    Ok(if negated {
+                        chain(
+                            vec![Frag::atom(format!("isempty({f})")), Frag::atom(ne)],
+                            Kind::Or,
+                        )
+                    } else {
+                        chain(
+                            vec![Frag::atom(format!("isnotempty({f})")), Frag::atom(eq)],
+                            Kind::And,
+                        )
+                    })
+                } else if ty == oty {
+                    let eq = Frag::atom(format!("{f} == {g}"));
+                    Ok(if negated {
+                        chain(
+                            vec![
+                                Frag::atom(format!("isnull({f})")),
+                                Frag::atom(format!("isnull({g})")),
+                                Frag::atom(format!("{f} != {g}")),
+                            ],
+                            Kind::Or,
+                        )
+                    } else if two_valued {
+                        chain(
+                            vec![
+                                Frag::atom(format!("isnotnull({f})")),
+                                Frag::atom(format!("isnotnull({g})")),
+                                eq,
+                            ],
+                            Kind::And,
+                        )
+                    } else {
+                        eq
+                    })
+                } else {
+                    Err(self.refuse(
+                        p,
+                        &format!(
+                            "a comparison of the {} field `{}` with the {} field `{}`",
+                            ty.name(),
+                            p.field.name,
+                            oty.name(),
+                            other.name
+                        ),
+                        "the two fields' values are not of one type, so comparing them as text is not exact",
+                        None,
+                    ))
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn str_test(
+        &self,
+        p: &Pred,
+        f: &str,
+        op: StrOp,
+        values: &[String],
+        quant: Quant,
+        cased: bool,
+        negated: bool,
+    ) -> Result<Frag, TargetError> {
+        // Values KQL's operators handle exactly, and values that need a `(?i)` regex.
+        let (ops, folds): (Vec<&str>, Vec<&str>) = values
+            .iter()
+            .map(String::as_str)
+            .partition(|v| cased || !needs_unicode_fold(v));
+        let regex_of = |v: &str| -> String {
+            let lit = regex_literal(v);
+            match op {
+                StrOp::Eq => format!("^{lit}$"),
+                StrOp::Contains => lit,
+                StrOp::StartsWith => format!("^{lit}"),
+                StrOp::EndsWith => format!("{lit}$"),
+            }
+        };
+        let fold_term = |vs: &[&str]| -> Term {
+            let alts: Vec<String> = vs.iter().map(|v| regex_of(v)).collect();
+            Term::regex(f, &format!("(?i){}", alts.join("|")))
+        };
+        let mut ts = Vec::new();
+        let kind = match quant {
+            Quant::Any if values.len() > 1 => Kind::Or,
+            _ => Kind::And,
+        };
+        if op == StrOp::Eq && kind == Kind::Or {
+            if ops.len() > MAX_IN_VALUES {
+                return Err(self.refuse(
+                    p,
+                    &format!("an `in` list of more than {MAX_IN_VALUES} values"),
+                    &format!("this list has {} values", ops.len()),
+                    None,
+                ));
+            }
+            match (ops.len(), cased) {
+                (0, _) => {}
+                (1, true) => ts.push(Term::op(f, "==", "!=", &quote_string(ops[0]))),
+                (1, false) => ts.push(Term::op(f, "=~", "!~", &quote_string(ops[0]))),
+                (_, true) => ts.push(Term::op(f, "in", "!in", &string_list(&ops))),
+                (_, false) => ts.push(Term::op(f, "in~", "!in~", &string_list(&ops))),
+            }
+            if !folds.is_empty() {
+                ts.push(fold_term(&folds));
+            }
+            return Ok(terms(ts, kind, negated));
+        }
+        let (pos, neg) = match (op, cased) {
+            (StrOp::Eq, true) => ("==", "!="),
+            (StrOp::Eq, false) => ("=~", "!~"),
+            (StrOp::Contains, true) => ("contains_cs", "!contains_cs"),
+            (StrOp::Contains, false) => ("contains", "!contains"),
+            (StrOp::StartsWith, true) => ("startswith_cs", "!startswith_cs"),
+            (StrOp::StartsWith, false) => ("startswith", "!startswith"),
+            (StrOp::EndsWith, true) => ("endswith_cs", "!endswith_cs"),
+            (StrOp::EndsWith, false) => ("endswith", "!endswith"),
+        };
+        for v in &ops {
+            ts.push(Term::op(f, pos, neg, &quote_string(v)));
+        }
+        if !folds.is_empty() {
+            if kind == Kind::Or {
+                ts.push(fold_term(&folds));
+            } else {
+                ts.extend(folds.iter().map(|v| fold_term(&[v])));
+            }
+        }
+        Ok(terms(ts, kind, negated))
+    }
+}
+
+/// `F matches regex P`, with an `isnotempty(F)` guard when `P` can match the empty string
+/// (a missing field is the empty string in KQL but never matches in the language).
+fn regex_frag(f: &str, pattern: &str, can_match_empty: bool, negated: bool) -> Frag {
+    let m = Term::regex(f, pattern);
+    match (can_match_empty, negated) {
+        (false, false) => m.pos,
+        (false, true) => m.neg,
+        (true, false) => chain(
+            vec![Frag::atom(format!("isnotempty({f})")), m.pos],
+            Kind::And,
+        ),
+        (true, true) => chain(vec![Frag::atom(format!("isempty({f})")), m.neg], Kind::Or),
+    }
+}
+
+/// A predicate on a nullable (number or bool) column: `plain` is null when `f` is null and
+/// `negd` is its negation over non-null values.
+fn nullable(f: &str, plain: String, negd: String, negated: bool, two_valued: bool) -> Frag {
+    if negated {
+        chain(
+            vec![Frag::atom(format!("isnull({f})")), Frag::atom(negd)],
+            Kind::Or,
+        )
+    } else if two_valued {
+        chain(
+            vec![Frag::atom(format!("isnotnull({f})")), Frag::atom(plain)],
+            Kind::And,
+        )
+    } else {
+        Frag::atom(plain)
+    }
+}
+
+/// An IP address in any of `nets`, each family tested with its own functions and guarded so
+/// that only an address of that family written in that family's notation can match.
+fn cidr(f: &str, nets: &[ipnet::IpNet], negated: bool, two_valued: bool) -> Frag {
+    let v4: Vec<String> = nets
+        .iter()
+        .filter(|n| matches!(n, ipnet::IpNet::V4(_)))
+        .map(|n| n.to_string())
+        .collect();
+    let v6: Vec<String> = nets
+        .iter()
+        .filter(|n| matches!(n, ipnet::IpNet::V6(_)))
+        .map(|n| n.to_string())
+        .collect();
+    let call = |family: &str, nets: &[String]| -> String {
+        if nets.len() == 1 {
+            format!("ipv{family}_is_in_range({f}, {})", quote_string(&nets[0]))
+        } else {
+            let items: Vec<String> = nets.iter().map(|n| quote_string(n)).collect();
+            format!(
+                "ipv{family}_is_in_any_range({f}, dynamic([{}]))",
+                items.join(", ")
+            )
+        }
+    };
+    // Two-valued when the result is negated or under a `not`: a failed conversion (null)
+    // counts as "not in the range".
+    let exact = negated || two_valued;
+    let mut parts = Vec::new();
+    for (family, nets, guard) in [
+        // A canonical dotted-quad IPv4 address: `format_ipv4` of anything else (masked
+        // `a.b.c.d/n`, leading zeros, a bare number, blanks, an IPv6 address) differs from it.
+        ("4", &v4, format!("format_ipv4({f}) == {f}")),
+        (
+            "6",
+            &v6,
+            format!("{f} matches regex {}", quote_verbatim(IPV6_SHAPE)),
+        ),
+    ] {
+        if nets.is_empty() {
+            continue;
+        }
+        let c = call(family, nets);
+        let part = if exact {
+            vec![
+                Frag::atom(guard),
+                Frag::atom(format!("coalesce({c}, false)")),
+            ]
+        } else {
+            vec![Frag::atom(c), Frag::atom(guard)]
+        };
+        parts.push(chain(part, Kind::And));
+    }
+    let any = chain(parts, Kind::Or);
+    if negated {
+        any.not()
+    } else {
+        any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Catalog, Source, TargetSource};
+    use crate::ir::{CmpOp, Meta, Rule, Span};
+    use crate::targets::TargetOptions;
+    use indexmap::IndexMap;
+
+    // ----- IR builders -------------------------------------------------------------------
+
+    fn fld(name: &str, ty: FieldType) -> Field {
+        Field {
+            name: name.to_string(),
+            ty,
+            mapped: None,
+        }
+    }
+    fn s(name: &str) -> Field {
+        fld(name, FieldType::String)
+    }
+    fn n(name: &str) -> Field {
+        fld(name, FieldType::Number)
+    }
+    fn b(name: &str) -> Field {
+        fld(name, FieldType::Bool)
+    }
+    fn ip(name: &str) -> Field {
+        fld(name, FieldType::Ip)
+    }
+    fn mapped(name: &str, ty: FieldType, m: Mapped) -> Field {
+        Field {
+            name: name.to_string(),
+            ty,
+            mapped: Some(m),
+        }
+    }
+    fn p(field: Field, test: Test) -> Expr {
+        Expr::Pred(Pred {
+            field,
+            test,
+            span: Span::new(3, 9),
+        })
+    }
+    fn not(e: Expr) -> Expr {
+        Expr::Not(Box::new(e))
+    }
+    fn and(xs: Vec<Expr>) -> Expr {
+        Expr::And(xs)
+    }
+    fn or(xs: Vec<Expr>) -> Expr {
+        Expr::Or(xs)
+    }
+    fn st(op: StrOp, values: &[&str], quant: Quant, cased: bool) -> Test {
+        Test::Str {
+            op,
+            values: values.iter().map(|v| v.to_string()).collect(),
+            quant,
+            cased,
+        }
+    }
+    /// `F == "v"` (case-insensitive).
+    fn eq(f: &str, v: &str) -> Expr {
+        p(s(f), st(StrOp::Eq, &[v], Quant::Any, false))
+    }
+    fn any(f: &str, op: StrOp, vs: &[&str]) -> Expr {
+        p(s(f), st(op, vs, Quant::Any, false))
+    }
+    fn num(t: &str) -> Number {
+        Number::parse(t).expect("a number")
+    }
+    fn gt(f: &str, v: &str) -> Expr {
+        p(
+            n(f),
+            Test::NumCmp {
+                op: CmpOp::Gt,
+                value: num(v),
+            },
+        )
+    }
+    fn glob(f: &str, pats: &[&str], cased: bool) -> Expr {
+        p(
+            s(f),
+            Test::Glob {
+                patterns: pats.iter().map(|x| x.to_string()).collect(),
+                cased,
+            },
+        )
+    }
+    fn re(f: &str, pattern: &str, cased: bool) -> Expr {
+        p(
+            s(f),
+            Test::Regex {
+                pattern: pattern.to_string(),
+                cased,
+            },
+        )
+    }
+    fn cidr_t(f: &str, nets: &[&str]) -> Expr {
+        p(
+            ip(f),
+            Test::Cidr {
+                nets: nets.iter().map(|x| x.parse().expect("a net")).collect(),
+            },
+        )
+    }
+
+    // ----- compiling ---------------------------------------------------------------------
+
+    fn source(table: Option<&str>) -> Source {
+        let mut targets = IndexMap::new();
+        for key in ["kql.sentinel", "kql.defender"] {
+            targets.insert(
+                key.to_string(),
+                TargetSource {
+                    table: table.map(str::to_string),
+                    ..TargetSource::default()
+                },
+            );
+        }
+        Source {
+            description: "test".to_string(),
+            logsource: IndexMap::new(),
+            timestamp: None,
+            fields: IndexMap::new(),
+            targets,
+        }
+    }
+
+    fn rule(expr: Expr) -> Rule {
+        Rule {
+            name: "r".to_string(),
+            meta: Meta::default(),
+            source: "test.source".to_string(),
+            expr,
+            span: Span::new(0, 100),
+            tests: Vec::new(),
+            test_files: Vec::new(),
+        }
+    }
+
+    fn compile_in(
+        src: &Source,
+        r: &Rule,
+        flavor: Option<&str>,
+    ) -> Result<String, Vec<TargetError>> {
+        let opts = TargetOptions {
+            flavor: flavor.map(str::to_string),
+            spl_index: None,
+        };
+        let key = Kql.catalog_key(flavor.unwrap_or("sentinel"));
+        let ctx = Ctx {
+            source: src,
+            source_name: "test.source",
+            opts: &opts,
+            catalog_key: &key,
+        };
+        Kql.compile_rule(r, &ctx)
+    }
+
+    fn compile(expr: Expr) -> Result<String, Vec<TargetError>> {
+        compile_in(&source(Some("T")), &rule(expr), None)
+    }
+
+    /// The whole output.
+    fn kql(expr: Expr) -> String {
+        match compile(expr) {
+            Ok(s) => s,
+            Err(e) => panic!("refused: {e:?}"),
+        }
+    }
+
+    /// The output after the table line, without the final newline.
+    fn wh(expr: Expr) -> String {
+        let out = kql(expr);
+        let (first, rest) = out.split_once('\n').expect("a table line");
+        assert_eq!(first, "T");
+        rest.strip_suffix('\n').expect("final newline").to_string()
+    }
+
+    /// The constructs of the refusals.
+    fn refused(expr: Expr) -> Vec<String> {
+        match compile(expr) {
+            Ok(s) => panic!("not refused: {s}"),
+            Err(es) => es
+                .into_iter()
+                .map(|e| match e {
+                    TargetError::Unsupported {
+                        target,
+                        construct,
+                        span,
+                        ..
+                    } => {
+                        assert_eq!(target, "kql (sentinel)");
+                        assert_eq!(span, miette::SourceSpan::from((3, 6)));
+                        construct
+                    }
+                    other => panic!("unexpected error {other:?}"),
+                })
+                .collect(),
+        }
+    }
+
+    // ----- the motivating rule -----------------------------------------------------------
+
+    const STORM_CATALOG: &str = r#"
+sources:
+  m365.audit:
+    description: Microsoft 365 unified audit log
+    logsource: {product: m365, service: audit}
+    fields:
+      Operation: string
+      Workload: string
+      AppId: string
+    targets:
+      kql.sentinel:
+        table: OfficeActivity
+        fields:
+          Workload: OfficeWorkload
+      kql.defender:
+        table: CloudAppEvents
+        fields:
+          Operation: ActionType
+          Workload: Application
+          AppId: {expr: "tostring(RawEventData.AppId)"}
+"#;
+
+    const APPS: [&str; 5] = [
+        "00000002-0000-0ff1-ce00-000000000000",
+        "00000003-0000-0000-c000-000000000000",
+        "5d661950-3475-41cd-a2c3-d671a3162bc1",
+        "27922004-5251-4030-b22d-91ecd9a37ea4",
+        "d3590ed6-52b3-4102-aeff-aad2292ab01c",
+    ];
+
+    fn storm(flavor: &str) -> String {
+        let cat = Catalog::from_yaml(STORM_CATALOG, "test").expect("catalog");
+        let src = &cat.sources["m365.audit"];
+        let mut r = rule(and(vec![
+            eq("Operation", "MailItemsAccessed"),
+            eq("Workload", "Exchange"),
+            not(any("AppId", StrOp::Eq, &APPS)),
+        ]));
+        r.source = "m365.audit".to_string();
+        let key = Kql.catalog_key(flavor);
+        let r = crate::mapping::map_rule(&r, "m365.audit", src, &key).expect("mapped");
+        compile_in(src, &r, Some(flavor)).expect("compiled")
+    }
+
+    #[test]
+    fn storm_0558_sentinel() {
+        assert_eq!(
+            storm("sentinel"),
+            "OfficeActivity\n\
+             | where Operation =~ \"MailItemsAccessed\"\n\
+             | where OfficeWorkload =~ \"Exchange\"\n\
+             | where AppId !in~ (\"00000002-0000-0ff1-ce00-000000000000\", \"00000003-0000-0000-c000-000000000000\", \"5d661950-3475-41cd-a2c3-d671a3162bc1\", \"27922004-5251-4030-b22d-91ecd9a37ea4\", \"d3590ed6-52b3-4102-aeff-aad2292ab01c\")\n"
+        );
+    }
+
+    #[test]
+    fn storm_0558_defender() {
+        assert_eq!(
+            storm("defender"),
+            "CloudAppEvents\n\
+             | where ActionType =~ \"MailItemsAccessed\"\n\
+             | where Application =~ \"Exchange\"\n\
+             | where tostring(RawEventData.AppId) !in~ (\"00000002-0000-0ff1-ce00-000000000000\", \"00000003-0000-0000-c000-000000000000\", \"5d661950-3475-41cd-a2c3-d671a3162bc1\", \"27922004-5251-4030-b22d-91ecd9a37ea4\", \"d3590ed6-52b3-4102-aeff-aad2292ab01c\")\n"
+        );
+    }
+
+    #[test]
+    fn flavours_and_keys() {
+        assert_eq!(Kql.flavors(), &["sentinel", "defender"]);
+        assert_eq!(Kql.catalog_key("sentinel"), "kql.sentinel");
+        assert_eq!(Kql.catalog_key("defender"), "kql.defender");
+        assert_eq!(Kql.extension(), "kql");
+        assert_eq!(Kql.comment("rule: x"), "// rule: x");
+        assert_eq!(Kql.comment("a\nb"), "// a b");
+    }
+
+    #[test]
+    fn no_table() {
+        let r = rule(eq("A", "x"));
+        let errs = compile_in(&source(None), &r, Some("defender")).expect_err("no table");
+        assert_eq!(errs.len(), 1);
+        match &errs[0] {
+            TargetError::NoTable {
+                target,
+                source_name,
+                what,
+                ..
+            } => {
+                assert_eq!(target, "kql (defender)");
+                assert_eq!(source_name, "test.source");
+                assert_eq!(what, "table");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A source without any kql section at all.
+        let mut src = source(Some("T"));
+        src.targets.clear();
+        assert!(matches!(
+            compile_in(&src, &r, None).expect_err("no table")[0],
+            TargetError::NoTable { .. }
+        ));
+    }
+
+    #[test]
+    fn table_names_are_quoted_when_needed() {
+        let r = rule(eq("A", "x"));
+        let out = compile_in(&source(Some("My Table")), &r, None).expect("ok");
+        assert_eq!(out, "['My Table']\n| where A =~ \"x\"\n");
+    }
+
+    // ----- string comparisons ------------------------------------------------------------
+
+    #[test]
+    fn string_equality() {
+        assert_eq!(wh(eq("A", "x")), "| where A =~ \"x\"");
+        assert_eq!(wh(not(eq("A", "x"))), "| where A !~ \"x\"");
+        assert_eq!(
+            wh(any("A", StrOp::Eq, &["a", "b"])),
+            "| where A in~ (\"a\", \"b\")"
+        );
+        assert_eq!(
+            wh(not(any("A", StrOp::Eq, &["a", "b"]))),
+            "| where A !in~ (\"a\", \"b\")"
+        );
+        let cased = |vs: &[&str]| p(s("A"), st(StrOp::Eq, vs, Quant::Any, true));
+        assert_eq!(wh(cased(&["X"])), "| where A == \"X\"");
+        assert_eq!(wh(not(cased(&["X"]))), "| where A != \"X\"");
+        assert_eq!(wh(cased(&["X", "y"])), "| where A in (\"X\", \"y\")");
+        assert_eq!(wh(not(cased(&["X", "y"]))), "| where A !in (\"X\", \"y\")");
+    }
+
+    #[test]
+    fn string_equality_all() {
+        let all = p(s("A"), st(StrOp::Eq, &["a", "b"], Quant::All, false));
+        assert_eq!(wh(all.clone()), "| where A =~ \"a\" and A =~ \"b\"");
+        assert_eq!(wh(not(all)), "| where A !~ \"a\" or A !~ \"b\"");
+        let one = p(s("A"), st(StrOp::Eq, &["a"], Quant::All, true));
+        assert_eq!(wh(one), "| where A == \"a\"");
+    }
+
+    #[test]
+    fn substring_operators() {
+        let cases = [
+            (StrOp::Contains, false, "contains", "!contains"),
+            (StrOp::Contains, true, "contains_cs", "!contains_cs"),
+            (StrOp::StartsWith, false, "startswith", "!startswith"),
+            (StrOp::StartsWith, true, "startswith_cs", "!startswith_cs"),
+            (StrOp::EndsWith, false, "endswith", "!endswith"),
+            (StrOp::EndsWith, true, "endswith_cs", "!endswith_cs"),
+        ];
+        for (op, cased, pos, neg) in cases {
+            let one = p(s("A"), st(op, &["\\x"], Quant::Any, cased));
+            assert_eq!(wh(one.clone()), format!("| where A {pos} \"\\\\x\""));
+            assert_eq!(wh(not(one)), format!("| where A {neg} \"\\\\x\""));
+            let anyv = p(s("A"), st(op, &["a", "b"], Quant::Any, cased));
+            assert_eq!(
+                wh(anyv.clone()),
+                format!("| where A {pos} \"a\" or A {pos} \"b\"")
+            );
+            assert_eq!(
+                wh(not(anyv)),
+                format!("| where A {neg} \"a\" and A {neg} \"b\"")
+            );
+            let allv = p(s("A"), st(op, &["a", "b"], Quant::All, cased));
+            assert_eq!(
+                wh(allv.clone()),
+                format!("| where A {pos} \"a\" and A {pos} \"b\"")
+            );
+            assert_eq!(
+                wh(not(allv)),
+                format!("| where A {neg} \"a\" or A {neg} \"b\"")
+            );
+        }
+    }
+
+    #[test]
+    fn substring_lists_nest_in_parentheses() {
+        let e = and(vec![
+            eq("X", "1"),
+            or(vec![any("A", StrOp::Contains, &["a", "b"]), eq("Y", "2")]),
+        ]);
+        assert_eq!(
+            wh(e),
+            "| where X =~ \"1\"\n| where (A contains \"a\" or A contains \"b\") or Y =~ \"2\""
+        );
+    }
+
+    #[test]
+    fn non_ascii_case_insensitive_values_use_unicode_regex() {
+        assert_eq!(
+            wh(eq("A", "Ärger")),
+            "| where A matches regex @\"(?i)^Ärger$\""
+        );
+        assert_eq!(
+            wh(not(eq("A", "Ärger"))),
+            "| where not(A matches regex @\"(?i)^Ärger$\")"
+        );
+        // Caseless non-ASCII characters keep the operator.
+        assert_eq!(wh(eq("A", "日本")), "| where A =~ \"日本\"");
+        // Cased comparisons are exact byte comparisons.
+        let cased = p(s("A"), st(StrOp::Eq, &["Ärger"], Quant::Any, true));
+        assert_eq!(wh(cased), "| where A == \"Ärger\"");
+        // Mixed list: the ASCII values stay in `in~`.
+        let mixed = any("A", StrOp::Eq, &["a", "é.x", "b", "ÖL"]);
+        assert_eq!(
+            wh(mixed.clone()),
+            "| where A in~ (\"a\", \"b\") or A matches regex @\"(?i)^é\\.x$|^ÖL$\""
+        );
+        assert_eq!(
+            wh(not(mixed)),
+            "| where A !in~ (\"a\", \"b\") and not(A matches regex @\"(?i)^é\\.x$|^ÖL$\")"
+        );
+        assert_eq!(
+            wh(any("A", StrOp::Contains, &["x", "Straße", "Ω"])),
+            "| where A contains \"x\" or A matches regex @\"(?i)Straße|Ω\""
+        );
+        assert_eq!(
+            wh(any("A", StrOp::StartsWith, &["Å"])),
+            "| where A matches regex @\"(?i)^Å\""
+        );
+        assert_eq!(
+            wh(any("A", StrOp::EndsWith, &["Å"])),
+            "| where A matches regex @\"(?i)Å$\""
+        );
+        let all = p(s("A"), st(StrOp::Contains, &["ä", "ö"], Quant::All, false));
+        assert_eq!(
+            wh(all.clone()),
+            "| where A matches regex @\"(?i)ä\" and A matches regex @\"(?i)ö\""
+        );
+        assert_eq!(
+            wh(not(all)),
+            "| where not(A matches regex @\"(?i)ä\") or not(A matches regex @\"(?i)ö\")"
+        );
+    }
+
+    #[test]
+    fn adversarial_values_stay_inside_their_literals() {
+        assert_eq!(
+            wh(eq("A", "a\"b\\c\n|d*?'")),
+            "| where A =~ \"a\\\"b\\\\c\\n|d*?'\""
+        );
+        assert_eq!(wh(eq("A", "C:\\")), "| where A =~ \"C:\\\\\"");
+    }
+
+    #[test]
+    fn in_list_limit() {
+        let many: Vec<String> = (0..=MAX_IN_VALUES).map(|i| i.to_string()).collect();
+        let e = p(
+            s("A"),
+            Test::Str {
+                op: StrOp::Eq,
+                values: many,
+                quant: Quant::Any,
+                cased: false,
+            },
+        );
+        assert_eq!(
+            refused(e),
+            vec!["an `in` list of more than 1000000 values".to_string()]
+        );
+    }
+
+    #[test]
+    fn long_chains_are_grouped() {
+        let vals: Vec<String> = (0..130).map(|i| format!("v{i}")).collect();
+        let refs: Vec<&str> = vals.iter().map(String::as_str).collect();
+        let out = wh(any("A", StrOp::Contains, &refs));
+        let group = |r: std::ops::Range<usize>| {
+            r.map(|i| format!("A contains \"v{i}\""))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        assert_eq!(
+            out,
+            format!(
+                "| where ({}) or ({}) or ({})",
+                group(0..64),
+                group(64..128),
+                group(128..130)
+            )
+        );
+    }
+
+    // ----- globs -------------------------------------------------------------------------
+
+    #[test]
+    fn globs() {
+        assert_eq!(
+            wh(glob("Image", &["C:\\W\\*\\cmd.exe"], false)),
+            "| where Image matches regex @\"(?is)^C:\\\\W\\\\.*\\\\cmd\\.exe$\""
+        );
+        assert_eq!(
+            wh(glob("A", &["prog?.exe"], true)),
+            "| where A matches regex @\"(?s)^prog.\\.exe$\""
+        );
+        assert_eq!(
+            wh(glob("A", &["a*", "*b"], false)),
+            "| where A matches regex @\"(?is)^a.*$|^.*b$\""
+        );
+        assert_eq!(
+            wh(not(glob("A", &["a*"], false))),
+            "| where not(A matches regex @\"(?is)^a.*$\")"
+        );
+        // Every other character is literal, including regex syntax and quotes.
+        assert_eq!(
+            wh(glob("A", &["(a|b)+[c]{2}^$.#&-~ \"q\""], true)),
+            "| where A matches regex @\"(?s)^\\(a\\|b\\)\\+\\[c\\]\\{2\\}\\^\\$\\.\\#\\&\\-\\~ \"\"q\"\"$\""
+        );
+        // Control characters become regex escapes so the literal stays verbatim.
+        assert_eq!(
+            wh(glob("A", &["a\nb\t*"], true)),
+            "| where A matches regex @\"(?s)^a\\x{A}b\\x{9}.*$\""
+        );
+    }
+
+    #[test]
+    fn globs_matching_the_empty_string_are_guarded() {
+        assert_eq!(
+            wh(glob("A", &["*"], false)),
+            "| where isnotempty(A) and A matches regex @\"(?is)^.*$\""
+        );
+        assert_eq!(
+            wh(not(glob("A", &["x", "**"], false))),
+            "| where isempty(A) or not(A matches regex @\"(?is)^x$|^.*.*$\")"
+        );
+        assert_eq!(
+            wh(or(vec![glob("A", &["*"], true), eq("B", "b")])),
+            "| where (isnotempty(A) and A matches regex @\"(?s)^.*$\") or B =~ \"b\""
+        );
+    }
+
+    // ----- regular expressions -----------------------------------------------------------
+
+    #[test]
+    fn regexes() {
+        assert_eq!(
+            wh(re("A", r"\\cmd\.exe$", false)),
+            "| where A matches regex @\"(?i)\\\\cmd\\.exe$\""
+        );
+        assert_eq!(
+            wh(re("A", r"^Cmd", true)),
+            "| where A matches regex @\"^Cmd\""
+        );
+        assert_eq!(
+            wh(not(re("A", "a\"b", false))),
+            "| where not(A matches regex @\"(?i)a\"\"b\")"
+        );
+        // Leading inline flags are merged.
+        assert_eq!(
+            wh(re("A", "(?s)a.b", false)),
+            "| where A matches regex @\"(?is)a.b\""
+        );
+        assert_eq!(
+            wh(re("A", "(?ms)^a", false)),
+            "| where A matches regex @\"(?ims)^a\""
+        );
+        assert_eq!(
+            wh(re("A", "(?i)x", false)),
+            "| where A matches regex @\"(?i)x\""
+        );
+        assert_eq!(
+            wh(re("A", "(?s:a.)b", false)),
+            "| where A matches regex @\"(?i)(?s:a.)b\""
+        );
+        assert_eq!(
+            wh(re("A", "(?m)^a", true)),
+            "| where A matches regex @\"(?m)^a\""
+        );
+    }
+
+    #[test]
+    fn regexes_with_control_characters_use_escaped_literals() {
+        assert_eq!(
+            wh(re("A", "a\nb\\d", true)),
+            "| where A matches regex \"a\\nb[0-9]\""
+        );
+    }
+
+    #[test]
+    fn perl_classes_are_spelled_as_ascii_classes() {
+        // The language's \d, \w, \s are ASCII; Kusto's Rust-style engine would read them
+        // as Unicode classes.
+        assert_eq!(
+            wh(re("A", r"^\d+\s\w$", true)),
+            "| where A matches regex @\"^[0-9]+[\\t\\n\\x0B\\f\\r ][0-9A-Za-z_]$\""
+        );
+    }
+
+    #[test]
+    fn regexes_matching_the_empty_string_are_guarded() {
+        assert_eq!(
+            wh(re("A", "^$", true)),
+            "| where isnotempty(A) and A matches regex @\"^$\""
+        );
+        assert_eq!(
+            wh(not(re("A", "x*", false))),
+            "| where isempty(A) or not(A matches regex @\"(?i)x*\")"
+        );
+    }
+
+    #[test]
+    fn regex_group_limit() {
+        let sixteen = "(a)".repeat(16);
+        assert_eq!(
+            wh(re("A", &sixteen, true)),
+            format!("| where A matches regex @\"{sixteen}\"")
+        );
+        // Non-capturing groups do not count.
+        let noncap = format!("{}(?:b)", sixteen);
+        assert_eq!(
+            wh(re("A", &noncap, true)),
+            format!("| where A matches regex @\"{noncap}\"")
+        );
+        assert_eq!(
+            refused(re("A", &"(a)".repeat(17), false)),
+            vec!["a regular expression with more than 16 groups".to_string()]
+        );
+    }
+
+    #[test]
+    fn unparsable_regex_is_refused() {
+        assert_eq!(
+            refused(re("A", "(a", true)),
+            vec!["this regular expression".to_string()]
+        );
+    }
+
+    // ----- cidr --------------------------------------------------------------------------
+
+    const V4_GUARD: &str = "format_ipv4(Ip) == Ip";
+    const V6_GUARD: &str = "Ip matches regex @\"^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$\"";
+
+    #[test]
+    fn cidr_ipv4() {
+        assert_eq!(
+            wh(cidr_t("Ip", &["10.0.0.0/8"])),
+            format!("| where ipv4_is_in_range(Ip, \"10.0.0.0/8\") and {V4_GUARD}")
+        );
+        assert_eq!(
+            wh(cidr_t("Ip", &["10.0.0.0/8", "192.168.0.0/16"])),
+            format!("| where ipv4_is_in_any_range(Ip, dynamic([\"10.0.0.0/8\", \"192.168.0.0/16\"])) and {V4_GUARD}")
+        );
+        assert_eq!(
+            wh(not(cidr_t("Ip", &["10.0.0.0/8"]))),
+            format!(
+                "| where not({V4_GUARD} and coalesce(ipv4_is_in_range(Ip, \"10.0.0.0/8\"), false))"
+            )
+        );
+    }
+
+    #[test]
+    fn cidr_ipv6_and_mixed() {
+        assert_eq!(
+            wh(cidr_t("Ip", &["fd00::/8"])),
+            format!("| where ipv6_is_in_range(Ip, \"fd00::/8\") and {V6_GUARD}")
+        );
+        assert_eq!(
+            wh(cidr_t("Ip", &["10.0.0.0/8", "fd00::/8", "fe80::/10"])),
+            format!(
+                "| where (ipv4_is_in_range(Ip, \"10.0.0.0/8\") and {V4_GUARD}) or \
+                 (ipv6_is_in_any_range(Ip, dynamic([\"fd00::/8\", \"fe80::/10\"])) and {V6_GUARD})"
+            )
+        );
+        assert_eq!(
+            wh(not(cidr_t("Ip", &["10.0.0.0/8", "fd00::/8"]))),
+            format!(
+                "| where not(({V4_GUARD} and coalesce(ipv4_is_in_range(Ip, \"10.0.0.0/8\"), false)) or \
+                 ({V6_GUARD} and coalesce(ipv6_is_in_range(Ip, \"fd00::/8\"), false)))"
+            )
+        );
+    }
+
+    #[test]
+    fn cidr_under_not_of_compound_is_two_valued() {
+        let e = not(or(vec![cidr_t("Ip", &["10.0.0.0/8"]), eq("A", "x")]));
+        assert_eq!(
+            wh(e),
+            format!("| where not(({V4_GUARD} and coalesce(ipv4_is_in_range(Ip, \"10.0.0.0/8\"), false)) or A =~ \"x\")")
+        );
+    }
+
+    // ----- numbers, bools, exists, field comparisons -------------------------------------
+
+    #[test]
+    fn numbers() {
+        let cmp = |op, v: &str| p(n("N"), Test::NumCmp { op, value: num(v) });
+        assert_eq!(wh(cmp(CmpOp::Lt, "5")), "| where N < 5");
+        assert_eq!(wh(cmp(CmpOp::Le, "-7")), "| where N <= -7");
+        assert_eq!(wh(cmp(CmpOp::Gt, "3.5")), "| where N > 3.5");
+        assert_eq!(wh(cmp(CmpOp::Ge, "0")), "| where N >= 0");
+        assert_eq!(
+            wh(not(cmp(CmpOp::Gt, "5"))),
+            "| where isnull(N) or not(N > 5)"
+        );
+        let numeq = |vs: &[&str]| {
+            p(
+                n("N"),
+                Test::NumEq {
+                    values: vs.iter().map(|v| num(v)).collect(),
+                },
+            )
+        };
+        assert_eq!(wh(numeq(&["5"])), "| where N == 5");
+        assert_eq!(wh(not(numeq(&["5"]))), "| where isnull(N) or N != 5");
+        assert_eq!(wh(numeq(&["1", "2.5"])), "| where N in (1, 2.5)");
+        assert_eq!(
+            wh(not(numeq(&["1", "2"]))),
+            "| where isnull(N) or N !in (1, 2)"
+        );
+        assert_eq!(
+            wh(numeq(&["100000000000000000000"])),
+            "| where N == 100000000000000000000.0"
+        );
+    }
+
+    #[test]
+    fn nullable_predicates_under_not_are_two_valued() {
+        let e = not(and(vec![
+            gt("N", "5"),
+            p(b("B"), Test::BoolEq { value: true }),
+            p(
+                n("M"),
+                Test::NumEq {
+                    values: vec![num("1"), num("2")],
+                },
+            ),
+        ]));
+        assert_eq!(
+            wh(e),
+            "| where not((isnotnull(N) and N > 5) and (isnotnull(B) and B == true) and (isnotnull(M) and M in (1, 2)))"
+        );
+        // Double negation puts the predicate back in plain position.
+        assert_eq!(wh(not(not(gt("N", "5")))), "| where N > 5");
+        // A negated predicate inside a negated compound keeps its own two-valued form.
+        assert_eq!(
+            wh(not(or(vec![not(gt("N", "5")), eq("A", "x")]))),
+            "| where not((isnull(N) or not(N > 5)) or A =~ \"x\")"
+        );
+        // Under two `not`s of compounds the plain form is back.
+        assert_eq!(
+            wh(not(or(vec![
+                not(and(vec![gt("N", "5"), eq("A", "x")])),
+                eq("B", "y")
+            ]))),
+            "| where not(not(N > 5 and A =~ \"x\") or B =~ \"y\")"
+        );
+    }
+
+    #[test]
+    fn bools() {
+        assert_eq!(
+            wh(p(b("B"), Test::BoolEq { value: true })),
+            "| where B == true"
+        );
+        assert_eq!(
+            wh(not(p(b("B"), Test::BoolEq { value: false }))),
+            "| where isnull(B) or B != false"
+        );
+    }
+
+    #[test]
+    fn exists_and_missing() {
+        assert_eq!(wh(p(s("A"), Test::Exists)), "| where isnotempty(A)");
+        assert_eq!(wh(not(p(s("A"), Test::Exists))), "| where isempty(A)");
+        assert_eq!(wh(p(ip("I"), Test::Exists)), "| where isnotempty(I)");
+        assert_eq!(wh(p(n("N"), Test::Exists)), "| where isnotnull(N)");
+        assert_eq!(wh(not(p(n("N"), Test::Exists))), "| where isnull(N)");
+        assert_eq!(wh(p(b("B"), Test::Exists)), "| where isnotnull(B)");
+        assert_eq!(wh(not(p(b("B"), Test::Exists))), "| where isnull(B)");
+    }
+
+    #[test]
+    fn field_comparisons() {
+        let feq = |f: Field, g: Field, cased| p(f, Test::FieldEq { other: g, cased });
+        assert_eq!(
+            wh(feq(s("A"), s("B"), false)),
+            "| where isnotempty(A) and tolower(A) == tolower(B)"
+        );
+        assert_eq!(
+            wh(not(feq(s("A"), s("B"), false))),
+            "| where isempty(A) or tolower(A) != tolower(B)"
+        );
+        assert_eq!(
+            wh(feq(s("A"), ip("B"), true)),
+            "| where isnotempty(A) and A == B"
+        );
+        assert_eq!(
+            wh(not(feq(s("A"), s("B"), true))),
+            "| where isempty(A) or A != B"
+        );
+        assert_eq!(wh(feq(n("N"), n("M"), false)), "| where N == M");
+        assert_eq!(
+            wh(not(feq(n("N"), n("M"), false))),
+            "| where isnull(N) or isnull(M) or N != M"
+        );
+        assert_eq!(
+            wh(not(or(vec![feq(b("B"), b("C"), false), eq("A", "x")]))),
+            "| where not((isnotnull(B) and isnotnull(C) and B == C) or A =~ \"x\")"
+        );
+        assert_eq!(
+            refused(feq(n("N"), s("A"), false)),
+            vec!["a comparison of the number field `N` with the string field `A`".to_string()]
+        );
+    }
+
+    #[test]
+    fn type_mismatches_are_refused() {
+        assert_eq!(
+            refused(p(n("N"), st(StrOp::Contains, &["1"], Quant::Any, false))),
+            vec!["a string comparison on the number field `N`".to_string()]
+        );
+        assert_eq!(
+            refused(p(
+                s("A"),
+                Test::NumEq {
+                    values: vec![num("1")]
+                }
+            )),
+            vec!["a numeric comparison on the string field `A`".to_string()]
+        );
+        assert_eq!(
+            refused(p(s("A"), Test::BoolEq { value: true })),
+            vec!["a boolean comparison on the string field `A`".to_string()]
+        );
+        assert_eq!(
+            refused(p(
+                b("B"),
+                Test::Glob {
+                    patterns: vec!["t*".to_string()],
+                    cased: false
+                }
+            )),
+            vec!["a `like` glob on the bool field `B`".to_string()]
+        );
+        assert_eq!(
+            refused(p(
+                n("N"),
+                Test::Regex {
+                    pattern: "1".to_string(),
+                    cased: false
+                }
+            )),
+            vec!["a regular expression on the number field `N`".to_string()]
+        );
+        assert_eq!(
+            refused(p(
+                n("N"),
+                Test::Cidr {
+                    nets: vec!["10.0.0.0/8".parse().expect("net")]
+                }
+            )),
+            vec!["a `cidr` test on the number field `N`".to_string()]
+        );
+    }
+
+    #[test]
+    fn every_refusal_is_reported() {
+        let e = and(vec![
+            p(n("N"), st(StrOp::Eq, &["1"], Quant::Any, false)),
+            eq("A", "fine"),
+            not(or(vec![
+                re("R", &"(x)".repeat(20), true),
+                p(s("S"), Test::BoolEq { value: true }),
+            ])),
+        ]);
+        assert_eq!(refused(e).len(), 3);
+    }
+
+    // ----- logic -------------------------------------------------------------------------
+
+    #[test]
+    fn logic_shapes() {
+        // Top-level conjuncts become separate `where` lines, nested ands included.
+        assert_eq!(
+            wh(and(vec![
+                eq("A", "1"),
+                and(vec![eq("B", "2"), eq("C", "3")])
+            ])),
+            "| where A =~ \"1\"\n| where B =~ \"2\"\n| where C =~ \"3\""
+        );
+        // A top-level or stays on one line.
+        assert_eq!(
+            wh(or(vec![eq("A", "1"), eq("B", "2")])),
+            "| where A =~ \"1\" or B =~ \"2\""
+        );
+        // a or (b and c): parenthesised.
+        assert_eq!(
+            wh(or(vec![
+                eq("A", "1"),
+                and(vec![eq("B", "2"), eq("C", "3")])
+            ])),
+            "| where A =~ \"1\" or (B =~ \"2\" and C =~ \"3\")"
+        );
+        // (a or b) and c at the top: two lines.
+        assert_eq!(
+            wh(and(vec![
+                or(vec![eq("A", "1"), eq("B", "2")]),
+                eq("C", "3")
+            ])),
+            "| where A =~ \"1\" or B =~ \"2\"\n| where C =~ \"3\""
+        );
+        // ((a or b) and c) or d
+        assert_eq!(
+            wh(or(vec![
+                and(vec![or(vec![eq("A", "1"), eq("B", "2")]), eq("C", "3")]),
+                eq("D", "4")
+            ])),
+            "| where ((A =~ \"1\" or B =~ \"2\") and C =~ \"3\") or D =~ \"4\""
+        );
+        // not over compounds.
+        assert_eq!(
+            wh(not(or(vec![eq("A", "1"), eq("B", "2")]))),
+            "| where not(A =~ \"1\" or B =~ \"2\")"
+        );
+        assert_eq!(
+            wh(and(vec![
+                eq("X", "0"),
+                not(and(vec![eq("A", "1"), not(eq("B", "2"))]))
+            ])),
+            "| where X =~ \"0\"\n| where not(A =~ \"1\" and B !~ \"2\")"
+        );
+        assert_eq!(wh(not(not(eq("A", "1")))), "| where A =~ \"1\"");
+        assert_eq!(wh(not(not(not(eq("A", "1"))))), "| where A !~ \"1\"");
+    }
+
+    // ----- names and mapped expressions --------------------------------------------------
+
+    #[test]
+    fn column_quoting() {
+        assert_eq!(wh(eq("where", "x")), "| where ['where'] =~ \"x\"");
+        assert_eq!(wh(eq("and", "x")), "| where ['and'] =~ \"x\"");
+        assert_eq!(wh(eq("true", "x")), "| where ['true'] =~ \"x\"");
+        assert_eq!(
+            wh(eq("Status.code", "x")),
+            "| where ['Status.code'] =~ \"x\""
+        );
+        assert_eq!(wh(eq("a b", "x")), "| where ['a b'] =~ \"x\"");
+        assert_eq!(wh(eq("1st", "x")), "| where ['1st'] =~ \"x\"");
+        assert_eq!(wh(eq("it's\\", "x")), "| where ['it\\'s\\\\'] =~ \"x\"");
+        assert_eq!(wh(eq("_ok9", "x")), "| where _ok9 =~ \"x\"");
+        assert_eq!(wh(eq("Émile", "x")), "| where ['Émile'] =~ \"x\"");
+        let col = mapped("A", FieldType::String, Mapped::Column("Client IP".into()));
+        assert_eq!(
+            wh(p(col, Test::Exists)),
+            "| where isnotempty(['Client IP'])"
+        );
+    }
+
+    #[test]
+    fn keyword_list_is_sorted() {
+        assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(KEYWORDS.iter().all(|k| is_plain_ident(k)));
+    }
+
+    #[test]
+    fn mapped_expressions() {
+        let e = |text: &str, ty| mapped("F", ty, Mapped::Expr(text.to_string()));
+        let t = |text: &str| {
+            wh(p(
+                e(text, FieldType::String),
+                st(StrOp::Eq, &["x"], Quant::Any, false),
+            ))
+        };
+        assert_eq!(
+            t("tostring(RawEventData.AppId)"),
+            "| where tostring(RawEventData.AppId) =~ \"x\""
+        );
+        assert_eq!(
+            t("RawEventData.AppId"),
+            "| where RawEventData.AppId =~ \"x\""
+        );
+        assert_eq!(
+            t("tostring(Props[\"a) or (b\"])"),
+            "| where tostring(Props[\"a) or (b\"]) =~ \"x\""
+        );
+        assert_eq!(
+            t("strcat(A, \" \", B)"),
+            "| where strcat(A, \" \", B) =~ \"x\""
+        );
+        assert_eq!(t("A or B"), "| where (A or B) =~ \"x\"");
+        assert_eq!(t("iff(A, B, C) "), "| where iff(A, B, C) =~ \"x\"");
+        assert_eq!(t("a + b"), "| where (a + b) =~ \"x\"");
+        assert_eq!(t("f(x) + g(y)"), "| where (f(x) + g(y)) =~ \"x\"");
+        assert_eq!(t("\"lit\""), "| where (\"lit\") =~ \"x\"");
+        assert_eq!(t("f(@\"a\\\")"), "| where f(@\"a\\\") =~ \"x\"");
+        assert_eq!(t("f((a)"), "| where (f((a)) =~ \"x\"");
+        assert_eq!(t("['odd name'].x"), "| where ['odd name'].x =~ \"x\"");
+        let num_expr = e("toint(RawEventData.LogonType)", FieldType::Number);
+        assert_eq!(
+            wh(not(p(
+                num_expr,
+                Test::NumEq {
+                    values: vec![num("0")]
+                }
+            ))),
+            "| where isnull(toint(RawEventData.LogonType)) or toint(RawEventData.LogonType) != 0"
+        );
+        let other = e("tostring(RawEventData.ClientAppId)", FieldType::String);
+        assert_eq!(
+            wh(p(
+                e("tostring(RawEventData.AppId)", FieldType::String),
+                Test::FieldEq {
+                    other,
+                    cased: false
+                }
+            )),
+            "| where isnotempty(tostring(RawEventData.AppId)) and tolower(tostring(RawEventData.AppId)) == tolower(tostring(RawEventData.ClientAppId))"
+        );
+    }
+
+    // ----- literals ----------------------------------------------------------------------
+
+    /// Decode a `"..."` KQL literal as Kusto's lexer does for the escapes we emit; `None`
+    /// when it is not one well-formed literal.
+    fn decode(lit: &str) -> Option<String> {
+        let body = lit.strip_prefix('"')?.strip_suffix('"')?;
+        let mut out = String::new();
+        let mut cs = body.chars();
+        while let Some(c) = cs.next() {
+            match c {
+                '"' | '\n' | '\r' => return None,
+                '\\' => match cs.next()? {
+                    '\\' => out.push('\\'),
+                    '"' => out.push('"'),
+                    '\'' => out.push('\''),
+                    'n' => out.push('\n'),
+                    'r' => out.push('\r'),
+                    't' => out.push('\t'),
+                    'u' => {
+                        let hex: String = cs.by_ref().take(4).collect();
+                        if hex.len() != 4 {
+                            return None;
+                        }
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
+                    _ => return None,
+                },
+                c => out.push(c),
+            }
+        }
+        Some(out)
+    }
+
+    /// Decode `@"..."`.
+    fn decode_verbatim(lit: &str) -> Option<String> {
+        let body = lit.strip_prefix("@\"")?.strip_suffix('"')?;
+        let mut out = String::new();
+        let mut cs = body.chars().peekable();
+        while let Some(c) = cs.next() {
+            match c {
+                '"' => {
+                    if cs.next()? != '"' {
+                        return None;
+                    }
+                    out.push('"');
+                }
+                '\n' | '\r' => return None,
+                c => out.push(c),
+            }
+        }
+        Some(out)
+    }
+
+    const ADVERSARIAL: &[&str] = &[
+        "plain",
+        "",
+        "\"",
+        "\\",
+        "trailing\\",
+        "\\\"",
+        "a\"b\\c",
+        "*?|",
+        "line\nbreak",
+        "cr\rlf\n",
+        "tab\there",
+        "\u{0}\u{1}\u{1f}\u{7f}\u{85}\u{9f}",
+        "sep\u{2028}\u{2029}",
+        "ünïcødé 日本 😀",
+        "'single'",
+        "@\"verbatim\"",
+        "h\"x\"",
+        "\" | take 1 //",
+        "\\u0041",
+    ];
+
+    #[test]
+    fn quote_string_round_trips_adversarial_values() {
+        for v in ADVERSARIAL {
+            let q = quote_string(v);
+            assert_eq!(decode(&q).as_deref(), Some(*v), "{q}");
+            assert!(!q.chars().any(|c| c.is_control()), "{q}");
+        }
+        assert_eq!(quote_string("a\"b"), "\"a\\\"b\"");
+        assert_eq!(quote_string("C:\\"), "\"C:\\\\\"");
+        assert_eq!(quote_string("\u{1}\u{7f}"), "\"\\u0001\\u007f\"");
+        assert_eq!(quote_string("x\r\n\t"), "\"x\\r\\n\\t\"");
+        assert_eq!(quote_string("\u{2028}"), "\"\\u2028\"");
+        assert_eq!(quote_string("é😀"), "\"é😀\"");
+    }
+
+    #[test]
+    fn quote_verbatim_round_trips_adversarial_values() {
+        for v in ADVERSARIAL {
+            let q = quote_verbatim(v);
+            let back = if q.starts_with('@') {
+                decode_verbatim(&q)
+            } else {
+                decode(&q)
+            };
+            assert_eq!(back.as_deref(), Some(*v), "{q}");
+            assert!(!q.chars().any(|c| c.is_control()), "{q}");
+        }
+        assert_eq!(quote_verbatim("a\"b\\d"), "@\"a\"\"b\\d\"");
+        assert_eq!(quote_verbatim("a\nb\\d"), "\"a\\nb\\\\d\"");
+    }
+
+    #[test]
+    fn quote_ident_escapes() {
+        assert_eq!(quote_ident("Col"), "Col");
+        assert_eq!(quote_ident("a'b"), "['a\\'b']");
+        assert_eq!(quote_ident("a\\"), "['a\\\\']");
+        assert_eq!(quote_ident("a\nb"), "['a\\nb']");
+        assert_eq!(quote_ident("x\"y"), "['x\"y']");
+    }
+
+    #[test]
+    fn glob_and_regex_helpers() {
+        assert_eq!(glob_body("a*b?c"), "a.*b.c");
+        assert_eq!(regex_literal("a.b\u{1}"), "a\\.b\\x{1}");
+        assert_eq!(with_case_insensitive("(?-i)x"), "(?i)(?-i)x");
+        assert!(needs_unicode_fold("Ä"));
+        assert!(needs_unicode_fold("\u{212a}"));
+        assert!(!needs_unicode_fold("ABC"));
+        assert!(!needs_unicode_fold("日本"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quote_string_round_trips(v in ".*") {
+            let q = quote_string(&v);
+            proptest::prop_assert_eq!(decode(&q), Some(v));
+        }
+
+        #[test]
+        fn quote_verbatim_round_trips(v in ".*") {
+            let q = quote_verbatim(&v);
+            let back = if q.starts_with('@') { decode_verbatim(&q) } else { decode(&q) };
+            proptest::prop_assert_eq!(back, Some(v));
+        }
+
+        #[test]
+        fn glob_regex_matches_like_a_glob(g in "[a-c*?.\\\\]{0,6}", v in "[a-c.\\\\\n]{0,6}") {
+            let re = regex::Regex::new(&format!("(?s)^{}$", glob_body(&g))).expect("valid");
+            proptest::prop_assert_eq!(re.is_match(&v), glob_match(&g, &v));
+        }
+
+        #[test]
+        fn literal_regex_matches_only_itself(v in "\\PC{1,8}", w in "\\PC{0,8}") {
+            let re = regex::Regex::new(&format!("^{}$", regex_literal(&v))).expect("valid");
+            proptest::prop_assert!(re.is_match(&v));
+            proptest::prop_assert_eq!(re.is_match(&w), v == w);
+        }
+    }
+
+    /// A reference glob matcher over characters.
+    fn glob_match(g: &str, v: &str) -> bool {
+        fn go(g: &[char], v: &[char]) -> bool {
+            match g.split_first() {
+                None => v.is_empty(),
+                Some(('*', rest)) => (0..=v.len()).any(|i| go(rest, &v[i..])),
+                Some(('?', rest)) => !v.is_empty() && go(rest, &v[1..]),
+                Some((c, rest)) => v.first() == Some(c) && go(rest, &v[1..]),
+            }
+        }
+        let g: Vec<char> = g.chars().collect();
+        let v: Vec<char> = v.chars().collect();
+        go(&g, &v)
     }
 }
