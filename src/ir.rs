@@ -44,10 +44,180 @@ pub struct Rule {
     pub expr: Expr,
     /// The span of the whole rule.
     pub span: Span,
-    /// Inline test cases.
+    /// The stateful stage, if any.
+    pub stage: Option<Stage>,
+    /// Single-event test cases.
     pub tests: Vec<TestCase>,
     /// `tests "file.jsonl"` entries: the path as written and its span.
     pub test_files: Vec<(String, Span)>,
+    /// Event-stream test cases (for rules with a stage).
+    pub stream_tests: Vec<StreamTest>,
+}
+
+/// A duration in seconds, with its canonical text (`90m` → `90m`, `1d12h` → `36h`).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Duration {
+    /// Seconds.
+    pub seconds: u64,
+}
+
+impl Duration {
+    /// The largest single unit that divides the duration exactly: `(n, 'd'|'h'|'m'|'s')`.
+    pub fn unit(self) -> (u64, char) {
+        for (size, c) in [(86_400, 'd'), (3_600, 'h'), (60, 'm')] {
+            if self.seconds.is_multiple_of(size) {
+                return (self.seconds / size, c);
+            }
+        }
+        (self.seconds, 's')
+    }
+
+    /// `30m`, `1h`, `14d`.
+    pub fn text(self) -> String {
+        let (n, c) = self.unit();
+        format!("{n}{c}")
+    }
+}
+
+/// A comparison of an aggregate with a number.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub enum CountOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CountOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CountOp::Eq => "==",
+            CountOp::Ne => "!=",
+            CountOp::Lt => "<",
+            CountOp::Le => "<=",
+            CountOp::Gt => ">",
+            CountOp::Ge => ">=",
+        }
+    }
+
+    /// Apply to two counts.
+    pub fn holds(self, a: u64, b: u64) -> bool {
+        match self {
+            CountOp::Eq => a == b,
+            CountOp::Ne => a != b,
+            CountOp::Lt => a < b,
+            CountOp::Le => a <= b,
+            CountOp::Gt => a > b,
+            CountOp::Ge => a >= b,
+        }
+    }
+}
+
+/// A stateful stage over the events that match a rule's expression.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub enum Stage {
+    /// Count (or distinct count) per key per window, compared with a number.
+    Threshold {
+        /// `None` for a count of events; a field for a count of its distinct values.
+        distinct: Option<Field>,
+        /// The comparison.
+        op: CountOp,
+        /// The number.
+        value: u64,
+        /// Grouping fields (may be empty).
+        by: Vec<Field>,
+        /// Tumbling window length, aligned to the Unix epoch.
+        window: Duration,
+        /// Where.
+        span: Span,
+    },
+    /// Values not seen during the baseline before the detection window.
+    FirstSeen {
+        /// The fields whose value tuple must be new.
+        fields: Vec<Field>,
+        /// Baseline length, ending where the window starts.
+        baseline: Duration,
+        /// Detection window, ending at query time.
+        window: Duration,
+        /// Where.
+        span: Span,
+    },
+    /// Steps occurring in order by key within a time.
+    Sequence {
+        /// Grouping fields (at least one).
+        by: Vec<Field>,
+        /// Maximum time from the first step's event to the last's.
+        within: Duration,
+        /// The steps, in order.
+        steps: Vec<Step>,
+        /// Where.
+        span: Span,
+    },
+}
+
+/// One step of a sequence.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Step {
+    /// The condition's or rule's name.
+    pub name: String,
+    /// Its expression (ANDed with the rule's own `match`).
+    pub expr: Expr,
+}
+
+impl Stage {
+    /// Every field the stage refers to (grouping, distinct, first-seen fields).
+    pub fn fields_mut(&mut self) -> Vec<&mut Field> {
+        match self {
+            Stage::Threshold { distinct, by, .. } => {
+                distinct.iter_mut().chain(by.iter_mut()).collect()
+            }
+            Stage::FirstSeen { fields, .. } => fields.iter_mut().collect(),
+            Stage::Sequence { by, .. } => by.iter_mut().collect(),
+        }
+    }
+
+    /// The stage's span.
+    pub fn span(&self) -> Span {
+        match self {
+            Stage::Threshold { span, .. }
+            | Stage::FirstSeen { span, .. }
+            | Stage::Sequence { span, .. } => *span,
+        }
+    }
+}
+
+/// A test case over a stream of events, for a rule with a stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamTest {
+    /// The case's name.
+    pub name: String,
+    /// Query time in ms since the epoch (`at`); default: one second after the last event.
+    pub at: Option<i64>,
+    /// Expected alerts: each must match one actual alert on every key it gives, and the
+    /// numbers of alerts must be equal.
+    pub alerts: Vec<serde_json::Value>,
+    /// The events, inline or from a JSONL file beside the rule file.
+    pub events: StreamEvents,
+    /// Where.
+    pub span: Span,
+}
+
+/// Where a stream test's events are.
+#[derive(Debug, Clone, Serialize)]
+pub enum StreamEvents {
+    /// Inline.
+    Inline(Vec<serde_json::Value>),
+    /// A JSONL file (path as written, relative to the rule file).
+    File(String),
 }
 
 /// A test case: an event and the expected verdict.

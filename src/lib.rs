@@ -16,3 +16,4 @@ pub mod yaml;
 pub use driver::{compile, compile_paths, Compiled, FileDiagnostic, Options, Output};
 pub mod eval;
 pub mod testing;
+pub mod time;

@@ -27,6 +27,9 @@ pub enum FieldType {
     Ip,
     /// `true` / `false`.
     Bool,
+    /// A JSON array or object, tested through its JSON text: only `contains` with needles
+    /// that every JSON writer spells the same way, and `exists`/`missing`.
+    Json,
 }
 
 impl FieldType {
@@ -37,6 +40,7 @@ impl FieldType {
             FieldType::Number => "number",
             FieldType::Ip => "ip",
             FieldType::Bool => "bool",
+            FieldType::Json => "json",
         }
     }
 }
@@ -110,6 +114,10 @@ pub struct TargetSource {
     /// The time column on this target.
     #[serde(default)]
     pub timestamp: Option<String>,
+    /// KQL: a condition, in KQL, that selects this source's rows in a shared table
+    /// (emitted as the first `| where`).
+    #[serde(default)]
+    pub filter: Option<String>,
     /// Field mappings; a field not listed keeps its source name.
     #[serde(default)]
     pub fields: IndexMap<String, FieldMap>,

@@ -477,6 +477,8 @@ impl<'a> Checker<'a> {
             let mut stack = Vec::new();
             self.lower(f, m, &source_name, src, &mut stack)
         });
+        let stage = self.stage(f, r, &source_name, src, m);
+        let (tests, stream_tests) = self.tests(f, r);
         if self.errors.len() != before {
             return None;
         }
@@ -486,22 +488,304 @@ impl<'a> Checker<'a> {
             source: source_name,
             expr: expr?,
             span: r.span,
-            tests: r
-                .tests
-                .iter()
-                .map(|t| ir::TestCase {
-                    name: t.name.value.clone(),
-                    expect: t.expect,
-                    event: t.event.clone(),
-                    span: t.span,
-                })
-                .collect(),
+            stage,
+            tests,
             test_files: r
                 .test_files
                 .iter()
                 .map(|s| (s.value.clone(), s.span))
                 .collect(),
+            stream_tests,
         })
+    }
+
+    /// Check and lower a rule's stateful stage.
+    fn stage(
+        &mut self,
+        f: usize,
+        r: &'a ast::RuleDecl,
+        source_name: &str,
+        src: &Source,
+        m: Option<&'a ast::Expr>,
+    ) -> Option<ir::Stage> {
+        let first = r.stages.first()?;
+        for extra in &r.stages[1..] {
+            self.err(
+                f,
+                CheckError::DuplicateEntry {
+                    key: "stateful stage (threshold, new or sequence)".into(),
+                    span: extra.span().into(),
+                },
+            );
+        }
+        let field = |c: &mut Self, id: &ast::Ident| -> Option<ir::Field> {
+            match src.field_type(&id.name) {
+                Some(ty) => Some(ir::Field {
+                    name: id.name.clone(),
+                    ty,
+                    mapped: None,
+                }),
+                None => {
+                    c.unknown_field(f, &id.name, source_name, src, id.span);
+                    None
+                }
+            }
+        };
+        let dur = |c: &mut Self, d: &ast::Duration| -> Option<ir::Duration> {
+            if d.seconds == 0 {
+                c.err(
+                    f,
+                    CheckError::BadValue {
+                        reason: "a window must be longer than zero".into(),
+                        span: d.span.into(),
+                        help: None,
+                    },
+                );
+                return None;
+            }
+            Some(ir::Duration { seconds: d.seconds })
+        };
+        match first {
+            ast::StageDecl::Threshold {
+                distinct,
+                op,
+                value,
+                by,
+                window,
+                span,
+            } => {
+                let distinct = match distinct {
+                    Some(d) => Some(field(self, d)?),
+                    None => None,
+                };
+                let by: Vec<Option<ir::Field>> = by.iter().map(|b| field(self, b)).collect();
+                let window = dur(self, window);
+                let n = value.text.parse::<u64>().ok();
+                if n.is_none() {
+                    self.err(
+                        f,
+                        CheckError::BadValue {
+                            reason: "a threshold is a whole number of at least 0".into(),
+                            span: value.span.into(),
+                            help: None,
+                        },
+                    );
+                }
+                let op = match op.0 {
+                    CmpOpKind::Eq => ir::CountOp::Eq,
+                    CmpOpKind::Ne => ir::CountOp::Ne,
+                    CmpOpKind::Lt => ir::CountOp::Lt,
+                    CmpOpKind::Le => ir::CountOp::Le,
+                    CmpOpKind::Gt => ir::CountOp::Gt,
+                    CmpOpKind::Ge => ir::CountOp::Ge,
+                };
+                Some(ir::Stage::Threshold {
+                    distinct,
+                    op,
+                    value: n?,
+                    by: by.into_iter().collect::<Option<Vec<_>>>()?,
+                    window: window?,
+                    span: *span,
+                })
+            }
+            ast::StageDecl::New {
+                fields,
+                baseline,
+                window,
+                span,
+            } => {
+                let fs: Vec<Option<ir::Field>> = fields.iter().map(|b| field(self, b)).collect();
+                let (baseline, window) = (dur(self, baseline), dur(self, window));
+                Some(ir::Stage::FirstSeen {
+                    fields: fs.into_iter().collect::<Option<Vec<_>>>()?,
+                    baseline: baseline?,
+                    window: window?,
+                    span: *span,
+                })
+            }
+            ast::StageDecl::Sequence {
+                by,
+                within,
+                steps,
+                span,
+            } => {
+                let by: Vec<Option<ir::Field>> = by.iter().map(|b| field(self, b)).collect();
+                let within = dur(self, within);
+                let mut out = Vec::new();
+                for s in steps {
+                    let decl = self.scopes[f].get(&s.name).copied();
+                    let expr: Option<&'a ast::Expr> = match decl {
+                        Some(Decl::Cond(c, _)) => Some(&c.expr),
+                        Some(Decl::Rule(rf)) => {
+                            self.rule_match(rf, &s.name, source_name, s.span, f)
+                        }
+                        Some(other) => {
+                            self.err(
+                                f,
+                                CheckError::WrongKind {
+                                    name: s.name.clone(),
+                                    actual: other.kind(),
+                                    expected: "condition or rule",
+                                    span: s.span.into(),
+                                },
+                            );
+                            None
+                        }
+                        None => {
+                            let help = self.name_help(f, &s.name, "condition");
+                            self.err(
+                                f,
+                                CheckError::UnknownName {
+                                    kind: "condition",
+                                    name: s.name.clone(),
+                                    span: s.span.into(),
+                                    help,
+                                },
+                            );
+                            None
+                        }
+                    };
+                    let Some(expr) = expr else { continue };
+                    let file = match decl {
+                        Some(Decl::Cond(_, cf)) => cf,
+                        Some(Decl::Rule(rf)) => rf,
+                        _ => f,
+                    };
+                    let mut stack = Vec::new();
+                    if let Some(e) = self.lower(file, expr, source_name, src, &mut stack) {
+                        out.push(ir::Step {
+                            name: s.name.clone(),
+                            expr: e,
+                        });
+                    }
+                }
+                let _ = m;
+                if out.len() != steps.len() {
+                    return None;
+                }
+                Some(ir::Stage::Sequence {
+                    by: by.into_iter().collect::<Option<Vec<_>>>()?,
+                    within: within?,
+                    steps: out,
+                    span: *span,
+                })
+            }
+        }
+    }
+
+    /// The `match` of rule `name` declared in file `rf`, for use as a sequence step; it must
+    /// read the same log source.
+    fn rule_match(
+        &mut self,
+        rf: usize,
+        name: &str,
+        source_name: &str,
+        span: Span,
+        f: usize,
+    ) -> Option<&'a ast::Expr> {
+        let ast = self.files[rf].ast?;
+        let r = ast.items.iter().find_map(|i| match i {
+            ast::Item::Rule(r) if r.name.name == name => Some(r),
+            _ => None,
+        })?;
+        if r.sources.first().map(|s| s.name.as_str()) != Some(source_name) {
+            self.err(
+                f,
+                CheckError::BadValue {
+                    reason: format!("rule `{name}` reads another log source"),
+                    span: span.into(),
+                    help: Some(format!("sequence steps must read `{source_name}`")),
+                },
+            );
+            return None;
+        }
+        r.matches.first()
+    }
+
+    /// Lower a rule's test cases; stream tests only go with a stage, event tests with any rule.
+    fn tests(&mut self, f: usize, r: &ast::RuleDecl) -> (Vec<ir::TestCase>, Vec<ir::StreamTest>) {
+        let mut tests = Vec::new();
+        let mut streams = Vec::new();
+        for t in &r.tests {
+            match &t.body {
+                ast::TestBody::Event { expect, event } => {
+                    if !event.is_object() {
+                        self.err(
+                            f,
+                            CheckError::BadValue {
+                                reason: "a test event must be a JSON object".into(),
+                                span: t.span.into(),
+                                help: None,
+                            },
+                        );
+                        continue;
+                    }
+                    tests.push(ir::TestCase {
+                        name: t.name.value.clone(),
+                        expect: *expect,
+                        event: event.clone(),
+                        span: t.span,
+                    })
+                }
+                ast::TestBody::Stream { alerts, events } => {
+                    if r.stages.is_empty() {
+                        self.err(
+                            f,
+                            CheckError::BadValue {
+                                reason: "`expect alerts` tests need a stateful stage".into(),
+                                span: t.span.into(),
+                                help: Some(
+                                    "for a single-event rule write `expect match { ... }` or `expect nomatch { ... }`"
+                                        .into(),
+                                ),
+                            },
+                        );
+                        continue;
+                    }
+                    let at = match &t.at {
+                        None => None,
+                        Some(s) => match crate::time::parse(&s.value) {
+                            Some(ms) => Some(ms),
+                            None => {
+                                self.err(
+                                    f,
+                                    CheckError::BadValue {
+                                        reason: format!("`{}` is not a timestamp", s.value),
+                                        span: s.span.into(),
+                                        help: Some("write YYYY-MM-DDTHH:MM:SSZ".into()),
+                                    },
+                                );
+                                continue;
+                            }
+                        },
+                    };
+                    if let Some(bad) = alerts.iter().find(|a| !a.is_object()) {
+                        let _ = bad;
+                        self.err(
+                            f,
+                            CheckError::BadValue {
+                                reason: "each expected alert must be a JSON object".into(),
+                                span: t.span.into(),
+                                help: None,
+                            },
+                        );
+                        continue;
+                    }
+                    let events = match events {
+                        ast::StreamEvents::Inline(v) => ir::StreamEvents::Inline(v.clone()),
+                        ast::StreamEvents::File(s) => ir::StreamEvents::File(s.value.clone()),
+                    };
+                    streams.push(ir::StreamTest {
+                        name: t.name.value.clone(),
+                        at,
+                        alerts: alerts.clone(),
+                        events,
+                        span: t.span,
+                    });
+                }
+            }
+        }
+        (tests, streams)
     }
 
     fn single<'b, T>(
@@ -756,6 +1040,28 @@ impl<'a> Checker<'a> {
         };
         let not = |e: ir::Expr| ir::Expr::Not(Box::new(e));
         let fname = c.field.name.as_str();
+        if ty == FieldType::Json {
+            let contains = matches!(
+                &c.kind,
+                CmpKind::StrTest {
+                    op: (StrOpKind::Contains, _),
+                    ..
+                }
+            );
+            if !contains && !matches!(c.kind, CmpKind::Exists | CmpKind::Missing) {
+                self.type_mismatch(
+                    f,
+                    "this comparison",
+                    fname,
+                    ty,
+                    span,
+                    Some(format!(
+                        "`{fname}` holds JSON; its text is spelled differently by each platform, so only `contains`, `exists` and `missing` are exact"
+                    )),
+                );
+                return None;
+            }
+        }
         match &c.kind {
             CmpKind::Exists => Some(pred(Test::Exists)),
             CmpKind::Missing => Some(not(pred(Test::Exists))),
@@ -904,6 +1210,14 @@ impl<'a> Checker<'a> {
                                 span: v.span.into(),
                             },
                         );
+                        return None;
+                    }
+                    if ty == FieldType::Json && !json_safe(&v.value) {
+                        self.err(f, CheckError::BadValue {
+                            reason: format!("`{}` may be spelled differently in JSON text on different platforms", v.value),
+                            span: v.span.into(),
+                            help: Some(format!("on a json field such as `{fname}`, `contains` takes ASCII letters, digits, `_`, `-`, `.` and `@` only: JSON writers differ in spacing and escaping of everything else")),
+                        });
                         return None;
                     }
                 }
@@ -1096,7 +1410,7 @@ impl<'a> Checker<'a> {
                             s.value
                         ))
                     } else if ty == FieldType::Bool {
-                        Some(format!("compare with `true` or `false`"))
+                        Some("compare with `true` or `false`".to_string())
                     } else {
                         None
                     };
@@ -1220,6 +1534,12 @@ fn bad_number(n: &ast::Num) -> CheckError {
         span: n.span.into(),
         help: None,
     }
+}
+
+/// Characters that every JSON writer spells the same way inside a string or key.
+fn json_safe(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@'))
 }
 
 /// Parse a CIDR network, rejecting host bits.

@@ -180,8 +180,14 @@ impl Evaluator {
                 quant,
                 cased,
             } => {
-                let Val::Text(v) = value(event, name) else {
-                    return false;
+                let v = match value(event, name) {
+                    Val::Text(v) => v,
+                    // A json field is tested through its compact JSON text.
+                    Val::Composite if p.field.ty == crate::catalog::FieldType::Json => {
+                        let raw = lookup(event, name).cloned().unwrap_or(Value::Null);
+                        std::borrow::Cow::Owned(serde_json::to_string(&raw).unwrap_or_default())
+                    }
+                    _ => return false,
                 };
                 let hay = if *cased { v.to_string() } else { fold(&v) };
                 let one = |needle: &String| {

@@ -130,10 +130,10 @@ pub fn expr_to_string(e: &Expr) -> String {
     match e {
         Expr::And(xs) => xs
             .iter()
-            .map(|x| paren(x))
+            .map(paren)
             .collect::<Vec<_>>()
             .join(" and "),
-        Expr::Or(xs) => xs.iter().map(|x| paren(x)).collect::<Vec<_>>().join(" or "),
+        Expr::Or(xs) => xs.iter().map(paren).collect::<Vec<_>>().join(" or "),
         Expr::Not(x) => format!("not {}", paren(x)),
         Expr::Pred(p) => {
             let f = &p.field.name;

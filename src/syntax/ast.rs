@@ -117,6 +117,8 @@ pub struct RuleDecl {
     pub sources: Vec<Ident>,
     /// `match` entries (the checker requires exactly one).
     pub matches: Vec<Expr>,
+    /// Stateful stages (`threshold`, `new`, `sequence`; the checker allows at most one).
+    pub stages: Vec<StageDecl>,
     /// Inline test cases.
     pub tests: Vec<TestCase>,
     /// `tests "file.jsonl"` entries.
@@ -312,15 +314,107 @@ pub enum StrTestValue {
     List(ListOperand),
 }
 
-/// `test "name" expect match { ... }`
+/// `test "name" ...`
 #[derive(Debug, Clone)]
 pub struct TestCase {
     /// The case's name.
     pub name: Str,
-    /// Whether the rule must match.
-    pub expect: bool,
-    /// The event.
-    pub event: serde_json::Value,
+    /// `at "<time>"`: the query time for a stateful case.
+    pub at: Option<Str>,
+    /// What is expected.
+    pub body: TestBody,
     /// The whole entry.
     pub span: Span,
+}
+
+/// The expectation of a test case.
+#[derive(Debug, Clone)]
+pub enum TestBody {
+    /// `expect match|nomatch { event }`
+    Event {
+        /// Whether the rule must match.
+        expect: bool,
+        /// The event.
+        event: serde_json::Value,
+    },
+    /// `expect alerts [...] events [...]|"file"`
+    Stream {
+        /// The expected alerts (JSON objects).
+        alerts: Vec<serde_json::Value>,
+        /// The events.
+        events: StreamEvents,
+    },
+}
+
+/// The events of a stateful test case.
+#[derive(Debug, Clone)]
+pub enum StreamEvents {
+    /// Inline JSON objects.
+    Inline(Vec<serde_json::Value>),
+    /// A JSONL file beside the rule file.
+    File(Str),
+}
+
+/// A duration literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duration {
+    /// Total seconds.
+    pub seconds: u64,
+    /// As written.
+    pub text: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A stateful stage as written.
+#[derive(Debug, Clone)]
+pub enum StageDecl {
+    /// `threshold count|distinct F <op> N [by ...] window D`
+    Threshold {
+        /// `None` for `count`, the field for `distinct F`.
+        distinct: Option<Ident>,
+        /// The comparison.
+        op: (CmpOpKind, Span),
+        /// The number.
+        value: Num,
+        /// Grouping fields.
+        by: Vec<Ident>,
+        /// The window.
+        window: Duration,
+        /// The whole entry.
+        span: Span,
+    },
+    /// `new F, ... baseline D window D`
+    New {
+        /// The fields whose values must be new.
+        fields: Vec<Ident>,
+        /// The baseline length.
+        baseline: Duration,
+        /// The detection window.
+        window: Duration,
+        /// The whole entry.
+        span: Span,
+    },
+    /// `sequence by K within D [a, b]`
+    Sequence {
+        /// Grouping fields.
+        by: Vec<Ident>,
+        /// Maximum time from the first step to the last.
+        within: Duration,
+        /// The steps: names of conditions or rules.
+        steps: Vec<Ident>,
+        /// The whole entry.
+        span: Span,
+    },
+}
+
+impl StageDecl {
+    /// The entry's span.
+    pub fn span(&self) -> Span {
+        match self {
+            StageDecl::Threshold { span, .. }
+            | StageDecl::New { span, .. }
+            | StageDecl::Sequence { span, .. } => *span,
+        }
+    }
 }

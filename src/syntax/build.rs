@@ -106,6 +106,7 @@ fn rule_decl(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> RuleDecl {
         meta: Vec::new(),
         sources: Vec::new(),
         matches: Vec::new(),
+        stages: Vec::new(),
         tests: Vec::new(),
         test_files: Vec::new(),
         span: sp,
@@ -116,6 +117,10 @@ fn rule_decl(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> RuleDecl {
             Rule::source_entry => r.sources.push(source_entry(x)),
             Rule::match_entry => r.matches.push(match_entry(x, errors)),
             Rule::meta_entry => r.meta.push(meta_entry(x, errors)),
+            Rule::related_entry => r.meta.push(related_entry(x)),
+            Rule::threshold_entry | Rule::new_entry | Rule::sequence_entry => {
+                r.stages.push(stage(x))
+            }
             Rule::test_entry => {
                 if let Some(t) = test_entry(x, errors) {
                     r.tests.push(t);
@@ -137,42 +142,182 @@ fn rule_decl(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> RuleDecl {
 /// `test_entry`
 fn test_entry(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Option<TestCase> {
     let sp = span(&p);
-    let mut name = None;
-    let mut expect = false;
-    let mut event = None;
+    let mut strings = Vec::new();
+    let mut at_seen = false;
+    let mut verdict = None;
+    let mut object = None;
+    let mut arrays = Vec::new();
+    let mut ok = true;
     for x in p.into_inner() {
         match x.as_rule() {
-            Rule::verdict => expect = x.as_str() == "match",
-            Rule::json_object => match serde_json::from_str::<serde_json::Value>(x.as_str()) {
-                Ok(v) => event = Some(v),
-                Err(e) => {
-                    let s = span(&x);
-                    // Point at the line and column serde_json reports, inside the object.
-                    let mut off = s.start;
-                    for (i, line) in x.as_str().split_inclusive('\n').enumerate() {
-                        if i + 1 == e.line() {
-                            off += e.column().saturating_sub(1).min(line.len());
-                            break;
-                        }
-                        off += line.len();
-                    }
-                    let off = off.min(s.end.saturating_sub(1));
-                    errors.push(SyntaxError::BadJson {
-                        message: e.to_string(),
-                        span: Span::new(off, off + 1).into(),
-                    });
-                }
+            Rule::kw_at => at_seen = true,
+            Rule::verdict => verdict = Some(x.as_str() == "match"),
+            Rule::json_object => match json(&x, errors) {
+                Some(v) => object = Some(v),
+                None => ok = false,
             },
-            r if is_string(r) => name = Some(string(x, errors)),
+            Rule::json_array => match json(&x, errors) {
+                Some(v) => arrays.push(v),
+                None => ok = false,
+            },
+            r if is_string(r) => strings.push(string(x, errors)),
             _ => {}
         }
     }
+    if !ok {
+        return None;
+    }
+    let mut strings = strings.into_iter();
+    let name = strings.next().expect("grammar: test has a name");
+    let at = if at_seen { strings.next() } else { None };
+    let body = match verdict {
+        Some(expect) => TestBody::Event {
+            expect,
+            event: object.expect("grammar: event test has an object"),
+        },
+        None => {
+            let mut arrays = arrays.into_iter();
+            let alerts = match arrays.next() {
+                Some(serde_json::Value::Array(a)) => a,
+                _ => Vec::new(),
+            };
+            let events = match arrays.next() {
+                Some(serde_json::Value::Array(a)) => StreamEvents::Inline(a),
+                _ => StreamEvents::File(strings.next().expect("grammar: events file")),
+            };
+            TestBody::Stream { alerts, events }
+        }
+    };
     Some(TestCase {
-        name: name.expect("grammar: test has a name"),
-        expect,
-        event: event?,
+        name,
+        at,
+        body,
         span: sp,
     })
+}
+
+/// Decode a `json_object` or `json_array` with serde_json, reporting errors at their place.
+fn json(x: &Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Option<serde_json::Value> {
+    match serde_json::from_str::<serde_json::Value>(x.as_str()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let s = span(x);
+            let mut off = s.start;
+            for (i, line) in x.as_str().split_inclusive('\n').enumerate() {
+                if i + 1 == e.line() {
+                    off += e.column().saturating_sub(1).min(line.len());
+                    break;
+                }
+                off += line.len();
+            }
+            let off = off.min(s.end.saturating_sub(1));
+            errors.push(SyntaxError::BadJson {
+                message: e.to_string(),
+                span: Span::new(off, off + 1).into(),
+            });
+            None
+        }
+    }
+}
+
+/// `threshold_entry`, `new_entry` or `sequence_entry`.
+fn stage(p: Pair<Rule>) -> StageDecl {
+    let sp = span(&p);
+    let rule = p.as_rule();
+    let mut fields = Vec::new();
+    let mut by = Vec::new();
+    let mut durations = Vec::new();
+    let mut idents = Vec::new();
+    let mut op = None;
+    let mut num = None;
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::aggregate => {
+                for y in x.into_inner() {
+                    if y.as_rule() == Rule::field {
+                        fields.push(ident(y));
+                    }
+                }
+            }
+            Rule::group_by => {
+                for y in x.into_inner() {
+                    if y.as_rule() == Rule::field {
+                        by.push(ident(y));
+                    }
+                }
+            }
+            Rule::field => fields.push(ident(x)),
+            Rule::ident => idents.push(ident(x)),
+            Rule::duration => durations.push(duration(&x)),
+            Rule::cmp_op => op = Some((cmp_op(x.as_str()), span(&x))),
+            Rule::number => {
+                num = Some(Num {
+                    text: x.as_str().to_string(),
+                    span: span(&x),
+                })
+            }
+            _ => {}
+        }
+    }
+    let mut durations = durations.into_iter();
+    match rule {
+        Rule::threshold_entry => StageDecl::Threshold {
+            distinct: fields.into_iter().next(),
+            op: op.expect("grammar: threshold has an operator"),
+            value: num.expect("grammar: threshold has a number"),
+            by,
+            window: durations.next().expect("grammar: threshold has a window"),
+            span: sp,
+        },
+        Rule::new_entry => StageDecl::New {
+            fields,
+            baseline: durations.next().expect("grammar: new has a baseline"),
+            window: durations.next().expect("grammar: new has a window"),
+            span: sp,
+        },
+        _ => StageDecl::Sequence {
+            by,
+            within: durations.next().expect("grammar: sequence has a window"),
+            steps: idents,
+            span: sp,
+        },
+    }
+}
+
+/// `duration`
+fn duration(p: &Pair<Rule>) -> Duration {
+    let mut seconds: u64 = 0;
+    let mut n: u64 = 0;
+    for c in p.as_str().chars() {
+        if let Some(d) = c.to_digit(10) {
+            n = n.saturating_mul(10).saturating_add(u64::from(d));
+        } else {
+            let unit = match c {
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                _ => 1,
+            };
+            seconds = seconds.saturating_add(n.saturating_mul(unit));
+            n = 0;
+        }
+    }
+    Duration {
+        seconds,
+        text: p.as_str().to_string(),
+        span: span(p),
+    }
+}
+
+fn cmp_op(s: &str) -> CmpOpKind {
+    match s {
+        "==" => CmpOpKind::Eq,
+        "!=" => CmpOpKind::Ne,
+        "<" => CmpOpKind::Lt,
+        "<=" => CmpOpKind::Le,
+        ">" => CmpOpKind::Gt,
+        _ => CmpOpKind::Ge,
+    }
 }
 
 /// `source_entry`
@@ -210,6 +355,31 @@ fn meta_entry(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> MetaEntry {
     }
     MetaEntry {
         key: key.expect("grammar: entry has a key"),
+        values,
+        span: sp,
+    }
+}
+
+/// `related_entry`: a metadata entry whose values are `<type> <uuid>` pairs.
+fn related_entry(p: Pair<Rule>) -> MetaEntry {
+    let sp = span(&p);
+    let mut key = None;
+    let mut values = Vec::new();
+    for x in p.into_inner() {
+        match x.as_rule() {
+            Rule::kw_related => key = Some(ident(x)),
+            Rule::related_item => {
+                let words: Vec<&str> = x.as_str().split_whitespace().collect();
+                values.push(MetaValue::Bare(Ident {
+                    name: words.join(" "),
+                    span: span(&x),
+                }));
+            }
+            _ => {}
+        }
+    }
+    MetaEntry {
+        key: key.expect("grammar: related has its keyword"),
         values,
         span: sp,
     }
@@ -388,17 +558,7 @@ fn compare(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CmpKind {
     let mut rhs = None;
     for x in p.into_inner() {
         match x.as_rule() {
-            Rule::cmp_op => {
-                let k = match x.as_str() {
-                    "==" => CmpOpKind::Eq,
-                    "!=" => CmpOpKind::Ne,
-                    "<" => CmpOpKind::Lt,
-                    "<=" => CmpOpKind::Le,
-                    ">" => CmpOpKind::Gt,
-                    _ => CmpOpKind::Ge,
-                };
-                op = Some((k, span(&x)));
-            }
+            Rule::cmp_op => op = Some((cmp_op(x.as_str()), span(&x))),
             Rule::cased => cased = Some(span(&x)),
             Rule::field_ref => {
                 let f = x.into_inner().next().expect("grammar: field_ref has field");

@@ -326,6 +326,18 @@ impl Target for Kql {
         let em = Emitter { target: &target };
         let mut out = quote_ident(table);
         out.push('\n');
+        // The catalog's row filter selects the source's events in a shared table
+        // (e.g. Sysmon event 10 in WindowsEvent). It is written by the catalog in KQL.
+        if let Some(filter) = ctx
+            .source
+            .targets
+            .get(ctx.catalog_key)
+            .and_then(|t| t.filter.as_deref())
+        {
+            out.push_str("| where ");
+            out.push_str(filter);
+            out.push('\n');
+        }
         let mut errors = Vec::new();
         let mut conj = Vec::new();
         conjuncts(&rule.expr, &mut conj);
@@ -749,7 +761,7 @@ impl Emitter<'_> {
     fn pred(&self, p: &Pred, negated: bool, two_valued: bool) -> Result<Frag, TargetError> {
         let f = field_text(&p.field);
         let ty = p.field.ty;
-        let stringy = matches!(ty, FieldType::String | FieldType::Ip);
+        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
         match &p.test {
             Test::Str {
                 op,
@@ -871,7 +883,7 @@ impl Emitter<'_> {
             Test::FieldEq { other, cased } => {
                 let g = field_text(other);
                 let oty = other.ty;
-                let ostringy = matches!(oty, FieldType::String | FieldType::Ip);
+                let ostringy = matches!(oty, FieldType::String | FieldType::Ip | FieldType::Json);
                 if stringy && ostringy {
                     let (eq, ne) = if *cased {
                         (format!("{f} == {g}"), format!("{f} != {g}"))
@@ -1240,8 +1252,10 @@ mod tests {
             source: "test.source".to_string(),
             expr,
             span: Span::new(0, 100),
+            stage: None,
             tests: Vec::new(),
             test_files: Vec::new(),
+            stream_tests: Vec::new(),
         }
     }
 

@@ -1,0 +1,518 @@
+//! Invariants of the built-in catalog (`src/catalog/builtin.yml`) and its agreement with
+//! the KQL table schemas in `tests/conformance/schemas/kql.json` and with the Storm-0558 field
+//! table in `shared/reference/storm-0558.md`.
+
+use std::collections::BTreeMap;
+
+use tripline::catalog::{Catalog, FieldMap, FieldType, Mapped, Source};
+
+/// The target keys a catalog may use.
+const TARGET_KEYS: &[&str] = &["kql.sentinel", "kql.defender", "spl", "sigma"];
+
+/// The sources the built-in catalog must have, with their Sigma logsource.
+const SOURCES: &[(&str, &[(&str, &str)])] = &[
+    ("m365.audit", &[("product", "m365"), ("service", "audit")]),
+    (
+        "azure.signinlogs",
+        &[("product", "azure"), ("service", "signinlogs")],
+    ),
+    (
+        "azure.auditlogs",
+        &[("product", "azure"), ("service", "auditlogs")],
+    ),
+    (
+        "windows.process_creation",
+        &[("category", "process_creation"), ("product", "windows")],
+    ),
+    (
+        "windows.network_connection",
+        &[("category", "network_connection"), ("product", "windows")],
+    ),
+    (
+        "windows.process_access",
+        &[("category", "process_access"), ("product", "windows")],
+    ),
+];
+
+fn catalog() -> Catalog {
+    Catalog::builtin()
+}
+
+fn source<'a>(cat: &'a Catalog, name: &str) -> &'a Source {
+    cat.sources
+        .get(name)
+        .unwrap_or_else(|| panic!("source `{name}` missing from the built-in catalog"))
+}
+
+fn col(name: &str) -> Result<Mapped, String> {
+    Ok(Mapped::Column(name.to_string()))
+}
+
+fn expr(text: &str) -> Result<Mapped, String> {
+    Ok(Mapped::Expr(text.to_string()))
+}
+
+/// Table name -> column name -> KQL type, from `tests/conformance/schemas/kql.json`.
+fn kql_schemas() -> BTreeMap<String, BTreeMap<String, String>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/schemas/kql.json"
+    );
+    let text = std::fs::read_to_string(path).expect("read kql.json");
+    let raw: BTreeMap<String, String> = serde_json::from_str(&text).expect("kql.json is a map");
+    let mut out = BTreeMap::new();
+    for (table, schema) in raw {
+        let inner = schema
+            .strip_prefix('(')
+            .and_then(|s| s.strip_suffix(')'))
+            .unwrap_or_else(|| panic!("schema of {table} is not (Col:type, ...)"));
+        let mut cols = BTreeMap::new();
+        for part in inner.split(',') {
+            let (c, t) = part
+                .trim()
+                .split_once(':')
+                .unwrap_or_else(|| panic!("bad column `{part}` in {table}"));
+            assert!(
+                cols.insert(c.trim().to_string(), t.trim().to_string())
+                    .is_none(),
+                "column {c} twice in {table}"
+            );
+        }
+        out.insert(table, cols);
+    }
+    out
+}
+
+/// KQL types that hold a value of the language type `ty` without conversion.
+fn kql_types_for(ty: FieldType) -> &'static [&'static str] {
+    match ty {
+        FieldType::String | FieldType::Ip => &["string"],
+        FieldType::Number => &["int", "long", "real", "decimal"],
+        FieldType::Bool => &["bool"],
+    }
+}
+
+#[test]
+fn builtin_catalog_loads_and_has_every_source() {
+    let cat = catalog();
+    for (name, logsource) in SOURCES {
+        let src = source(&cat, name);
+        let got: Vec<(&str, &str)> = src
+            .logsource
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut want: Vec<(&str, &str)> = logsource.to_vec();
+        let mut got_sorted = got.clone();
+        got_sorted.sort();
+        want.sort();
+        assert_eq!(got_sorted, want, "logsource of {name}");
+    }
+}
+
+#[test]
+fn every_source_is_complete() {
+    let cat = catalog();
+    for (name, src) in &cat.sources {
+        assert!(src.description.len() > 20, "{name}: description too short");
+        assert!(!src.logsource.is_empty(), "{name}: no logsource");
+        assert!(src.logsource.contains_key("product"), "{name}: no product");
+        assert!(src.fields.len() >= 10, "{name}: too few fields");
+        let ts = src
+            .timestamp
+            .as_deref()
+            .unwrap_or_else(|| panic!("{name}: no timestamp"));
+        assert_eq!(
+            src.field_type(ts),
+            Some(FieldType::String),
+            "{name}: timestamp field"
+        );
+        for field in src.fields.keys() {
+            assert!(
+                field.split('.').all(|seg| !seg.is_empty()
+                    && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
+                "{name}: field name `{field}` is not a dotted identifier"
+            );
+        }
+        for key in ["kql.sentinel", "kql.defender", "spl"] {
+            assert!(src.targets.contains_key(key), "{name}: no `{key}` section");
+        }
+    }
+}
+
+#[test]
+fn every_target_section_has_a_table_or_base_search() {
+    let cat = catalog();
+    for (name, src) in &cat.sources {
+        for (key, t) in &src.targets {
+            assert!(
+                TARGET_KEYS.contains(&key.as_str()),
+                "{name}: unknown target key `{key}`"
+            );
+            assert!(
+                t.timestamp.is_some() || key == "sigma",
+                "{name} {key}: no timestamp"
+            );
+            if key.starts_with("kql.") {
+                let table = t
+                    .table
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{name} {key}: no table"));
+                assert!(
+                    table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                    "{name} {key}: table `{table}` is not a plain name"
+                );
+                assert!(
+                    t.base.is_none() && t.index.is_none(),
+                    "{name} {key}: SPL keys"
+                );
+            }
+            if key == "spl" {
+                let base = t
+                    .base
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{name} spl: no base search"));
+                assert!(
+                    base.starts_with("index={index} "),
+                    "{name} spl: base `{base}`"
+                );
+                assert!(
+                    t.index.as_deref().is_some_and(|i| !i.is_empty()),
+                    "{name} spl: no default index"
+                );
+                assert_eq!(t.timestamp.as_deref(), Some("_time"), "{name} spl");
+                assert!(t.table.is_none(), "{name} spl: has a table");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_mapping_is_well_formed() {
+    let cat = catalog();
+    for (name, src) in &cat.sources {
+        for (key, t) in &src.targets {
+            for (field, m) in &t.fields {
+                let FieldMap::Full(full) = m else { continue };
+                let what = format!("{name} {key} {field}");
+                match (&full.expr, &full.unavailable) {
+                    (Some(_), Some(_)) => panic!("{what}: both expr and unavailable"),
+                    (None, None) => assert!(full.column.is_some(), "{what}: empty mapping"),
+                    (None, Some(why)) => {
+                        assert!(why.len() > 10, "{what}: say why it is unavailable");
+                        assert!(src.map_field(key, field).is_err(), "{what}");
+                    }
+                    (Some(e), None) => {
+                        let c = full
+                            .column
+                            .as_deref()
+                            .unwrap_or_else(|| panic!("{what}: expr without column"));
+                        assert!(e.contains(c), "{what}: expr does not read its column {c}");
+                        assert_eq!(src.map_field(key, field), expr(e), "{what}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every KQL table the catalog uses is in kql.json, every column a mapping reads is there,
+/// and a column used as the field's value directly has the field's type.
+#[test]
+fn kql_mappings_agree_with_the_table_schemas() {
+    let cat = catalog();
+    let schemas = kql_schemas();
+    for (name, src) in &cat.sources {
+        for (key, t) in src.targets.iter().filter(|(k, _)| k.starts_with("kql.")) {
+            let table = t.table.as_deref().unwrap();
+            let cols = schemas
+                .get(table)
+                .unwrap_or_else(|| panic!("{name} {key}: table {table} not in kql.json"));
+            let ts = t.timestamp.as_deref().unwrap();
+            assert_eq!(
+                cols.get(ts).map(String::as_str),
+                Some("datetime"),
+                "{name} {key}: time column {ts}"
+            );
+            for (field, def) in &src.fields {
+                let what = format!("{name} {key} {field}");
+                let (column, direct) = match t.fields.get(field) {
+                    None => (Some(field.as_str()), true),
+                    Some(FieldMap::Column(c)) => (Some(c.as_str()), true),
+                    Some(FieldMap::Full(f)) => (
+                        f.column.as_deref(),
+                        f.expr.is_none() && f.unavailable.is_none(),
+                    ),
+                };
+                if let Some(c) = column {
+                    let ty = cols
+                        .get(c)
+                        .unwrap_or_else(|| panic!("{what}: column {c} not in {table}"));
+                    if direct {
+                        assert!(
+                            kql_types_for(def.ty()).contains(&ty.as_str()),
+                            "{what}: column {c} is {ty}, the field is {}",
+                            def.ty().name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sysmon on Sentinel comes from WindowsEvent, which holds every Windows event: every field
+/// must be gated on the Sysmon provider and the source's event id.
+#[test]
+fn sysmon_fields_on_windows_event_are_gated_on_the_event_id() {
+    let cat = catalog();
+    for (name, eid) in [
+        ("windows.process_creation", 1),
+        ("windows.network_connection", 3),
+        ("windows.process_access", 10),
+    ] {
+        let src = source(&cat, name);
+        let t = &src.targets["kql.sentinel"];
+        assert_eq!(t.table.as_deref(), Some("WindowsEvent"));
+        let gate = format!("Provider == \"Microsoft-Windows-Sysmon\" and EventID == {eid},");
+        for field in src.fields.keys() {
+            match src.map_field("kql.sentinel", field) {
+                Ok(Mapped::Expr(e)) => {
+                    assert!(e.starts_with(&format!("iff({gate}")), "{name} {field}: {e}")
+                }
+                other => panic!("{name} {field}: not gated: {other:?}"),
+            }
+        }
+        let spl = t_base(src);
+        assert!(spl.ends_with(&format!("EventCode={eid}")), "{name}: {spl}");
+    }
+}
+
+fn t_base(src: &Source) -> &str {
+    src.targets["spl"].base.as_deref().unwrap()
+}
+
+/// The Storm-0558 fields (storm-0558.md, "The same fields on each platform").
+#[test]
+fn storm_0558_fields_map_as_the_reference_says() {
+    let cat = catalog();
+    let src = source(&cat, "m365.audit");
+
+    for (field, ty) in [
+        ("CreationTime", FieldType::String),
+        ("Operation", FieldType::String),
+        ("Workload", FieldType::String),
+        ("UserId", FieldType::String),
+        ("AppId", FieldType::String),
+        ("ClientAppId", FieldType::String),
+        ("ClientIPAddress", FieldType::Ip),
+        ("MailboxOwnerUPN", FieldType::String),
+        ("MailboxGuid", FieldType::String),
+        ("LogonType", FieldType::Number),
+        ("InternalLogonType", FieldType::Number),
+        ("OperationCount", FieldType::Number),
+        ("RecordType", FieldType::Number),
+        ("ExternalAccess", FieldType::Bool),
+    ] {
+        assert_eq!(src.field_type(field), Some(ty), "type of {field}");
+    }
+    assert_eq!(src.timestamp.as_deref(), Some("CreationTime"));
+
+    // Sentinel: OfficeActivity.
+    let s = "kql.sentinel";
+    assert_eq!(src.targets[s].table.as_deref(), Some("OfficeActivity"));
+    assert_eq!(src.targets[s].timestamp.as_deref(), Some("TimeGenerated"));
+    assert_eq!(src.map_field(s, "Operation"), col("Operation"));
+    assert_eq!(src.map_field(s, "Workload"), col("OfficeWorkload"));
+    assert_eq!(src.map_field(s, "UserId"), col("UserId"));
+    assert_eq!(src.map_field(s, "AppId"), col("AppId"));
+    assert_eq!(src.map_field(s, "ClientAppId"), col("ClientAppId"));
+    assert_eq!(src.map_field(s, "ClientIPAddress"), col("Client_IPAddress"));
+    assert_eq!(src.map_field(s, "MailboxOwnerUPN"), col("MailboxOwnerUPN"));
+    assert_eq!(src.map_field(s, "MailboxGuid"), col("MailboxGuid"));
+    assert_eq!(src.map_field(s, "LogonType"), expr("toint(Logon_Type)"));
+    assert_eq!(
+        src.map_field(s, "InternalLogonType"),
+        col("InternalLogonType")
+    );
+    assert_eq!(
+        src.map_field(s, "OperationProperties"),
+        expr("tostring(OperationProperties)")
+    );
+    assert_eq!(
+        src.map_field(s, "CreationTime"),
+        expr("substring(tostring(TimeGenerated), 0, 19)")
+    );
+
+    // Defender XDR: CloudAppEvents.
+    let d = "kql.defender";
+    assert_eq!(src.targets[d].table.as_deref(), Some("CloudAppEvents"));
+    assert_eq!(src.targets[d].timestamp.as_deref(), Some("Timestamp"));
+    assert_eq!(src.map_field(d, "Operation"), col("ActionType"));
+    assert_eq!(
+        src.map_field(d, "AppId"),
+        expr("tostring(RawEventData.AppId)")
+    );
+    assert_eq!(
+        src.map_field(d, "ClientAppId"),
+        expr("tostring(RawEventData.ClientAppId)")
+    );
+    assert_eq!(src.map_field(d, "ClientIPAddress"), col("IPAddress"));
+    assert_eq!(
+        src.map_field(d, "MailboxOwnerUPN"),
+        expr("tostring(RawEventData.MailboxOwnerUPN)")
+    );
+    assert_eq!(
+        src.map_field(d, "LogonType"),
+        expr("toint(RawEventData.LogonType)")
+    );
+    assert_eq!(
+        src.map_field(d, "OperationProperties"),
+        expr("tostring(RawEventData.OperationProperties)")
+    );
+    // The reference table lists Application for the service and AccountObjectId / AccountId /
+    // AccountDisplayName for the actor as the *concepts* on CloudAppEvents. Their values are
+    // not the Management API's ("Microsoft Exchange Online" is not "Exchange"; an object id
+    // is not a UPN), so `Workload == "Exchange"` would never match there. The catalog reads
+    // the API's own values from RawEventData instead.
+    assert_eq!(
+        src.map_field(d, "Workload"),
+        expr("tostring(RawEventData.Workload)")
+    );
+    assert_eq!(
+        src.map_field(d, "UserId"),
+        expr("tostring(RawEventData.UserId)")
+    );
+    // ApplicationId is an integer Defender for Cloud Apps id, never the Entra GUID.
+    for f in ["AppId", "ClientAppId"] {
+        assert!(
+            !matches!(src.map_field(d, f), Ok(Mapped::Column(ref c)) if c == "ApplicationId"),
+            "{f} must not map to ApplicationId"
+        );
+    }
+
+    // Splunk: o365:management:activity keeps the API's names.
+    let base = t_base(src);
+    assert!(
+        base.contains("sourcetype=\"o365:management:activity\""),
+        "{base}"
+    );
+    for f in [
+        "CreationTime",
+        "Operation",
+        "Workload",
+        "UserId",
+        "AppId",
+        "ClientAppId",
+        "ClientIPAddress",
+        "MailboxOwnerUPN",
+        "LogonType",
+    ] {
+        assert_eq!(src.map_field("spl", f), col(f), "spl {f}");
+    }
+    // Sigma: the API's names, no mapping.
+    for f in src.fields.keys() {
+        assert_eq!(src.map_field("sigma", f), col(f), "sigma {f}");
+    }
+}
+
+#[test]
+fn unavailable_fields_give_the_catalogs_reason() {
+    let cat = catalog();
+    let src = source(&cat, "m365.audit");
+    let why = src
+        .map_field("kql.sentinel", "RecordType")
+        .expect_err("RecordType is a name in OfficeActivity");
+    assert!(why.contains("name"), "{why}");
+    let why = src
+        .map_field("spl", "Parameters")
+        .expect_err("Parameters has no JSON-text field in Splunk");
+    assert!(why.contains("Parameters{}.Name"), "{why}");
+    let pa = source(&cat, "windows.process_access");
+    assert!(pa.map_field("kql.defender", "CallTrace").is_err());
+}
+
+#[test]
+fn sign_in_and_process_fields_used_by_the_rule_library_are_mapped_everywhere() {
+    let cat = catalog();
+    let needs: &[(&str, &[&str])] = &[
+        (
+            "m365.audit",
+            &[
+                "Operation",
+                "Workload",
+                "AppId",
+                "ClientAppId",
+                "UserId",
+                "ResultStatus",
+            ],
+        ),
+        (
+            "azure.signinlogs",
+            &[
+                "ClientAppUsed",
+                "ResultType",
+                "Status.errorCode",
+                "UserPrincipalName",
+                "IPAddress",
+            ],
+        ),
+        ("azure.auditlogs", &["OperationName", "Result"]),
+        (
+            "windows.process_creation",
+            &[
+                "Image",
+                "OriginalFileName",
+                "CommandLine",
+                "ParentImage",
+                "User",
+            ],
+        ),
+        (
+            "windows.network_connection",
+            &["Image", "Initiated", "DestinationIp", "DestinationPort"],
+        ),
+        (
+            "windows.process_access",
+            &["SourceImage", "TargetImage", "GrantedAccess"],
+        ),
+    ];
+    for (name, fields) in needs {
+        let src = source(&cat, name);
+        for key in ["kql.sentinel", "kql.defender", "spl", "sigma"] {
+            for f in *fields {
+                assert!(src.field_type(f).is_some(), "{name}: no field {f}");
+                assert!(
+                    src.map_field(key, f).is_ok(),
+                    "{name} {key} {f}: {:?}",
+                    src.map_field(key, f)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn signin_enumerations_on_defender_are_turned_back_into_strings() {
+    let cat = catalog();
+    let src = source(&cat, "azure.signinlogs");
+    let Ok(Mapped::Expr(e)) = src.map_field("kql.defender", "ConditionalAccessStatus") else {
+        panic!("ConditionalAccessStatus must be an expression on Defender");
+    };
+    assert!(e.contains("\"notApplied\""), "{e}");
+    let Ok(Mapped::Expr(e)) = src.map_field("kql.defender", "Status.errorCode") else {
+        panic!("Status.errorCode must be an expression on Defender");
+    };
+    assert!(
+        e.contains("ErrorCode") && e.contains("interactiveUser"),
+        "{e}"
+    );
+    assert_eq!(
+        src.map_field("kql.sentinel", "Status.errorCode"),
+        expr("toint(Status.errorCode)")
+    );
+    assert_eq!(
+        src.map_field("spl", "Status.errorCode"),
+        col("properties.status.errorCode")
+    );
+}
