@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::catalog::Catalog;
 use crate::driver::{check_program, FileDiagnostic, Program};
-use crate::eval::Evaluator;
+use crate::eval::{stage, Evaluator};
 use crate::ir;
 
 /// A test-file problem.
@@ -57,8 +57,12 @@ pub struct CaseResult {
     pub expect: bool,
     /// Actual verdict.
     pub got: bool,
-    /// On failure: each sub-expression with its verdict and depth.
+    /// On failure: each sub-expression with its verdict and depth (or, for a stream case,
+    /// the expected and actual alerts).
     pub explanation: Vec<(usize, bool, String)>,
+    /// A stream case of a stateful rule (`expect alerts`): `expect` is true and `got` says
+    /// whether the alerts matched.
+    pub stream: bool,
 }
 
 impl CaseResult {
@@ -159,7 +163,7 @@ pub fn run_tests(prog: &Program, catalog: &Catalog) -> TestReport {
                 error: crate::driver::Error::Test(e),
             });
         }
-        if rule_cases.is_empty() {
+        if rule_cases.is_empty() && rule.stream_tests.is_empty() {
             untested.push(rule.name.clone());
         }
         for c in rule_cases {
@@ -176,7 +180,63 @@ pub fn run_tests(prog: &Program, catalog: &Catalog) -> TestReport {
                 expect: c.expect,
                 got,
                 explanation,
+                stream: false,
             });
+        }
+        if let Some(stage) = &rule.stage {
+            let ts = catalog
+                .sources
+                .get(&rule.source)
+                .and_then(|s| s.timestamp.clone())
+                .unwrap_or_default();
+            for t in &rule.stream_tests {
+                let events = match stream_events(t, Path::new(&file.display)) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        diagnostics.push(FileDiagnostic {
+                            path: file.display.clone(),
+                            text: file.text.clone(),
+                            error: crate::driver::Error::Test(e),
+                        });
+                        continue;
+                    }
+                };
+                let now = t.at.unwrap_or_else(|| {
+                    events
+                        .iter()
+                        .filter_map(|e| stage::event_time(e, &ts))
+                        .max()
+                        .unwrap_or(0)
+                        + 1000
+                });
+                let alerts = stage::run(&mut ev, rule, stage, &events, &ts, now);
+                let ok = stage::alerts_match(&t.alerts, &alerts);
+                let explanation = if ok {
+                    Vec::new()
+                } else {
+                    let show = |v: &[Value]| serde_json::to_string(v).unwrap_or_default();
+                    let actual: Vec<Value> = alerts.iter().cloned().map(Value::Object).collect();
+                    vec![
+                        (0, true, format!("expected alerts: {}", show(&t.alerts))),
+                        (0, false, format!("actual alerts:   {}", show(&actual))),
+                    ]
+                };
+                cases.push(CaseResult {
+                    rule: rule.name.clone(),
+                    path: file.display.clone(),
+                    name: t.name.clone(),
+                    expect: true,
+                    got: ok,
+                    explanation,
+                    stream: true,
+                });
+            }
+        }
+        if rule.stage.is_some() && rule.stream_tests.is_empty() {
+            untested.push(format!(
+                "{} (no `expect alerts` case for its stage)",
+                rule.name
+            ));
         }
     }
     TestReport {
@@ -265,4 +325,46 @@ pub fn export_cases(prog: &Program, catalog: &Catalog, dir: &Path) -> std::io::R
         std::fs::write(dir.join(format!("{}.jsonl", rule.name)), text)?;
     }
     Ok(())
+}
+
+/// The events of a stream test: inline, or from a JSONL file beside the rule file.
+pub fn stream_events(t: &ir::StreamTest, rule_path: &Path) -> Result<Vec<Value>, TestFileError> {
+    match &t.events {
+        ir::StreamEvents::Inline(v) => Ok(v.clone()),
+        ir::StreamEvents::File(f) => {
+            let base = rule_path.parent().unwrap_or(Path::new(""));
+            let text =
+                std::fs::read_to_string(base.join(f)).map_err(|e| TestFileError::Unreadable {
+                    path: f.clone(),
+                    reason: e.to_string(),
+                    span: t.span.into(),
+                })?;
+            let mut out = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str::<Value>(line) {
+                    Ok(v @ Value::Object(_)) => out.push(v),
+                    Ok(_) => {
+                        return Err(TestFileError::BadEvent {
+                            path: f.clone(),
+                            line: i + 1,
+                            reason: "not a JSON object".into(),
+                            span: t.span.into(),
+                        })
+                    }
+                    Err(e) => {
+                        return Err(TestFileError::BadEvent {
+                            path: f.clone(),
+                            line: i + 1,
+                            reason: e.to_string(),
+                            span: t.span.into(),
+                        })
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
 }

@@ -86,7 +86,7 @@ fn kql_schemas() -> BTreeMap<String, BTreeMap<String, String>> {
 /// KQL types that hold a value of the language type `ty` without conversion.
 fn kql_types_for(ty: FieldType) -> &'static [&'static str] {
     match ty {
-        FieldType::String | FieldType::Ip => &["string"],
+        FieldType::String | FieldType::Ip | FieldType::Json => &["string"],
         FieldType::Number => &["int", "long", "real", "decimal"],
         FieldType::Bool => &["bool"],
     }

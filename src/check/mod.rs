@@ -509,6 +509,21 @@ impl<'a> Checker<'a> {
         m: Option<&'a ast::Expr>,
     ) -> Option<ir::Stage> {
         let first = r.stages.first()?;
+        if src.timestamp.is_none() {
+            self.err(
+                f,
+                CheckError::BadValue {
+                    reason: format!(
+                        "log source `{source_name}` has no timestamp field in the catalog"
+                    ),
+                    span: first.span().into(),
+                    help: Some(
+                        "stateful stages need event times; add `timestamp:` to the source".into(),
+                    ),
+                },
+            );
+            return None;
+        }
         for extra in &r.stages[1..] {
             self.err(
                 f,
@@ -1161,9 +1176,10 @@ impl<'a> Checker<'a> {
                 };
                 if !matches!(ty, FieldType::String | FieldType::Ip) {
                     let help = match ty {
-                        FieldType::Number => Some(format!(
-                            "compare numbers with `==`, `<`, `>=`…, e.g. `{fname} == 4624`"
-                        )),
+                        FieldType::Number => Some(
+                            "compare numbers with `==`, `!=`, `<`, `<=`, `>`, `>=` or `in [...]`"
+                                .to_string(),
+                        ),
                         _ => None,
                     };
                     self.type_mismatch(f, what, fname, ty, span, help);
@@ -1453,9 +1469,16 @@ impl<'a> Checker<'a> {
             }
             ast::Operand::Lit(Literal::Num(n)) => {
                 if ty != FieldType::Number {
-                    let help = if matches!(ty, FieldType::String) {
+                    let help = if let Some(o) = ordering {
                         Some(format!(
-                            "`{fname}` is a string: quote the value, `{fname} == \"{}\"`",
+                            "`{}` compares numbers and `{fname}` is a {}: use `==`, `in`, `contains`, `like` or `matches`",
+                            o.symbol(),
+                            ty.name()
+                        ))
+                    } else if matches!(ty, FieldType::String) {
+                        let sym = if op == CmpOpKind::Ne { "!=" } else { "==" };
+                        Some(format!(
+                            "`{fname}` is a string: quote the value, `{fname} {sym} \"{}\"`",
                             n.text
                         ))
                     } else {

@@ -243,15 +243,12 @@ pub fn run() -> ExitCode {
                     }
                     continue;
                 }
-                let _ = writeln!(
-                    out,
-                    "FAIL  {} :: {} (expected {}, got {})  [{}]",
-                    c.rule,
-                    c.name,
-                    verdict(c.expect),
-                    verdict(c.got),
-                    c.path
-                );
+                let why = if c.stream {
+                    "alerts differ".to_string()
+                } else {
+                    format!("expected {}, got {}", verdict(c.expect), verdict(c.got))
+                };
+                let _ = writeln!(out, "FAIL  {} :: {} ({why})  [{}]", c.rule, c.name, c.path);
                 for (depth, v, text) in &c.explanation {
                     let _ = writeln!(
                         out,

@@ -4,6 +4,7 @@
 //! `grammar/README.md`. Every target's output is checked against it (`tripline test`, the
 //! conformance suite).
 
+pub mod stage;
 mod text;
 
 use std::collections::HashMap;

@@ -128,11 +128,7 @@ fn list(values: &[String]) -> String {
 /// Print an IR expression in the rule language (fully parenthesised).
 pub fn expr_to_string(e: &Expr) -> String {
     match e {
-        Expr::And(xs) => xs
-            .iter()
-            .map(paren)
-            .collect::<Vec<_>>()
-            .join(" and "),
+        Expr::And(xs) => xs.iter().map(paren).collect::<Vec<_>>().join(" and "),
         Expr::Or(xs) => xs.iter().map(paren).collect::<Vec<_>>().join(" or "),
         Expr::Not(x) => format!("not {}", paren(x)),
         Expr::Pred(p) => {

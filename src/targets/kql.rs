@@ -303,6 +303,15 @@ impl Target for Kql {
     }
 
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
+        if let Some(stage) = &rule.stage {
+            return Err(vec![super::unsupported(
+                "kql",
+                "a stateful stage",
+                stage.span(),
+                "stateful stages are not implemented for this target yet",
+                None,
+            )]);
+        }
         // The flavour the rule was mapped for; diagnostics name it.
         let flavor = ctx
             .catalog_key

@@ -44,6 +44,15 @@ impl Target for Sigma {
     }
 
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
+        if let Some(stage) = &rule.stage {
+            return Err(vec![super::unsupported(
+                "sigma",
+                "a stateful stage",
+                stage.span(),
+                "stateful stages are not implemented for this target yet",
+                None,
+            )]);
+        }
         let det = detection::build(&rule.expr)?;
         let logsource = logsource_lines(ctx);
         if logsource.is_empty() {

@@ -103,6 +103,15 @@ impl Target for Spl {
     }
 
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
+        if let Some(stage) = &rule.stage {
+            return Err(vec![super::unsupported(
+                "spl",
+                "a stateful stage",
+                stage.span(),
+                "stateful stages are not implemented for this target yet",
+                None,
+            )]);
+        }
         let base = base_line(rule, ctx).map_err(|e| vec![e])?;
         let mut conjuncts = Vec::new();
         flatten_conjuncts(&rule.expr, false, &mut conjuncts);
@@ -958,7 +967,8 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
         }
         Test::FieldEq { other, cased } => {
             let g = where_field(other, span)?;
-            let stringy = |t: FieldType| matches!(t, FieldType::String | FieldType::Ip | FieldType::Json);
+            let stringy =
+                |t: FieldType| matches!(t, FieldType::String | FieldType::Ip | FieldType::Json);
             let body = if *cased && stringy(p.field.ty) && stringy(other.ty) {
                 W::Cmp(format!("sha256({f})==sha256({g})"))
             } else {
