@@ -51,6 +51,23 @@ pub fn map_rule(
             map(other, span);
         }
     });
+    if let Some(stage) = &mut out.stage {
+        let span = stage.span();
+        for f in stage.fields_mut() {
+            map(f, span);
+        }
+        if let crate::ir::Stage::Sequence { steps, .. } = stage {
+            for step in steps {
+                step.expr.preds_mut(&mut |p| {
+                    let span = p.span;
+                    map(&mut p.field, span);
+                    if let Test::FieldEq { other, .. } = &mut p.test {
+                        map(other, span);
+                    }
+                });
+            }
+        }
+    }
     if errors.is_empty() {
         Ok(out)
     } else {

@@ -246,15 +246,27 @@ pub fn run_tests(prog: &Program, catalog: &Catalog) -> TestReport {
     }
 }
 
-/// One match found by `hunt`.
+/// One match found by `hunt`: an event matched by a single-event rule, or an alert of a
+/// stateful rule (raised after all events are read, at one second after the latest event).
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Hit {
-    /// The rule's name.
-    pub rule: String,
-    /// 1-based line in the events file.
-    pub line: usize,
-    /// The event.
-    pub event: Value,
+#[serde(untagged)]
+pub enum Hit {
+    /// A single-event match.
+    Event {
+        /// The rule's name.
+        rule: String,
+        /// 1-based line in the events file.
+        line: usize,
+        /// The event.
+        event: Value,
+    },
+    /// An alert of a stateful rule.
+    Alert {
+        /// The rule's name.
+        rule: String,
+        /// The alert.
+        alert: stage::Alert,
+    },
 }
 
 /// A line of the events file that is not a JSON object.
@@ -266,9 +278,10 @@ pub struct BadLine {
     pub reason: String,
 }
 
-/// Run `rules` over JSONL `events`: for each event in order, every rule that matches, in
-/// rule order. `_expect` keys are ignored.
-pub fn hunt(rules: &[ir::Rule], events: &str) -> (Vec<Hit>, Vec<BadLine>) {
+/// Run `rules` over JSONL `events`: for each event in order, every single-event rule that
+/// matches, in rule order; then the alerts of stateful rules. `_expect` keys are ignored.
+pub fn hunt(rules: &[ir::Rule], events: &str, catalog: &Catalog) -> (Vec<Hit>, Vec<BadLine>) {
+    let mut all = Vec::new();
     let mut ev = Evaluator::new();
     let mut hits = Vec::new();
     let mut bad = Vec::new();
@@ -293,14 +306,35 @@ pub fn hunt(rules: &[ir::Rule], events: &str) -> (Vec<Hit>, Vec<BadLine>) {
                 continue;
             }
         };
-        for r in rules {
+        for r in rules.iter().filter(|r| r.stage.is_none()) {
             if ev.eval(&r.expr, &v) {
-                hits.push(Hit {
+                hits.push(Hit::Event {
                     rule: r.name.clone(),
                     line: i + 1,
                     event: v.clone(),
                 });
             }
+        }
+        all.push(v);
+    }
+    for r in rules {
+        let Some(st) = &r.stage else { continue };
+        let ts = catalog
+            .sources
+            .get(&r.source)
+            .and_then(|s| s.timestamp.clone())
+            .unwrap_or_default();
+        let now = all
+            .iter()
+            .filter_map(|e| stage::event_time(e, &ts))
+            .max()
+            .unwrap_or(0)
+            + 1000;
+        for alert in stage::run(&mut ev, r, st, &all, &ts, now) {
+            hits.push(Hit::Alert {
+                rule: r.name.clone(),
+                alert,
+            });
         }
     }
     (hits, bad)

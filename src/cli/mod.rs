@@ -293,7 +293,7 @@ pub fn run() -> ExitCode {
             let checked = driver::check_program(&prog, &catalog);
             report(&checked.diagnostics, false);
             let rules: Vec<_> = checked.rules.into_iter().map(|(_, r)| r).collect();
-            let (hits, bad) = tripline::testing::hunt(&rules, &text);
+            let (hits, bad) = tripline::testing::hunt(&rules, &text, &catalog);
             let mut out = std::io::stdout().lock();
             for h in &hits {
                 let _ = writeln!(out, "{}", serde_json::to_string(h).unwrap_or_default());

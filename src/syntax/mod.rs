@@ -81,7 +81,8 @@ impl SyntaxError {
 /// (a line starting with `rule`, `list`, `condition` or `import`) is parsed on its own, so
 /// one broken item does not hide the others.
 pub fn parse(text: &str) -> (ast::File, Vec<SyntaxError>) {
-    pest::set_error_detail(true);
+    // Detailed error tracking slows pest down; it is switched on (for the rest of the
+    // process) only to explain a failure, so messages never depend on what ran before.
     let mut errors = Vec::new();
     match parse_text(text, &mut errors) {
         Some(file) => {
@@ -89,6 +90,7 @@ pub fn parse(text: &str) -> (ast::File, Vec<SyntaxError>) {
             (file, errors)
         }
         None => {
+            pest::set_error_detail(true);
             errors.clear();
             let mut file = ast::File::default();
             for (start, end) in chunks(text) {
