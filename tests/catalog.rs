@@ -261,10 +261,11 @@ fn kql_mappings_agree_with_the_table_schemas() {
     }
 }
 
-/// Sysmon on Sentinel comes from WindowsEvent, which holds every Windows event: every field
-/// must be gated on the Sysmon provider and the source's event id.
+/// Sysmon on Sentinel comes from WindowsEvent, which holds every Windows event: the row
+/// filter keeps the Sysmon provider and the source's event id, and every field reads
+/// Sysmon's EventData key of the same name (or the Computer column).
 #[test]
-fn sysmon_fields_on_windows_event_are_gated_on_the_event_id() {
+fn sysmon_on_windows_event_is_filtered_on_the_event_id() {
     let cat = catalog();
     for (name, eid) in [
         ("windows.process_creation", 1),
@@ -274,18 +275,104 @@ fn sysmon_fields_on_windows_event_are_gated_on_the_event_id() {
         let src = source(&cat, name);
         let t = &src.targets["kql.sentinel"];
         assert_eq!(t.table.as_deref(), Some("WindowsEvent"));
-        let gate = format!("Provider == \"Microsoft-Windows-Sysmon\" and EventID == {eid},");
-        for field in src.fields.keys() {
-            match src.map_field("kql.sentinel", field) {
-                Ok(Mapped::Expr(e)) => {
-                    assert!(e.starts_with(&format!("iff({gate}")), "{name} {field}: {e}")
-                }
-                other => panic!("{name} {field}: not gated: {other:?}"),
+        assert_eq!(
+            t.filter.as_deref(),
+            Some(format!("Provider == \"Microsoft-Windows-Sysmon\" and EventID == {eid}").as_str()),
+            "{name}: filter"
+        );
+        for (field, def) in &src.fields {
+            let got = src.map_field("kql.sentinel", field);
+            if field == "Computer" {
+                assert_eq!(got, col("Computer"), "{name} {field}");
+                continue;
             }
+            let conv = match def.ty() {
+                FieldType::Number => "tolong",
+                FieldType::Bool => "tobool",
+                _ => "tostring",
+            };
+            assert_eq!(
+                got,
+                expr(&format!("{conv}(EventData.{field})")),
+                "{name} {field}"
+            );
         }
         let spl = t_base(src);
         assert!(spl.ends_with(&format!("EventCode={eid}")), "{name}: {spl}");
     }
+}
+
+/// KQL tables that hold more than one source's rows have a row filter, and no field mapping
+/// repeats it as a per-field gate.
+#[test]
+fn shared_kql_tables_have_a_row_filter_and_plain_mappings() {
+    let cat = catalog();
+    let shared = [
+        ("windows.process_creation", "kql.sentinel"),
+        ("windows.network_connection", "kql.sentinel"),
+        ("windows.process_access", "kql.sentinel"),
+        ("windows.network_connection", "kql.defender"),
+        ("windows.process_access", "kql.defender"),
+        ("m365.audit", "kql.defender"),
+        ("azure.auditlogs", "kql.defender"),
+        ("azure.signinlogs", "kql.defender"),
+    ];
+    for (name, key) in shared {
+        let t = &source(&cat, name).targets[key];
+        let f = t
+            .filter
+            .as_deref()
+            .unwrap_or_else(|| panic!("{name} {key}: no filter"));
+        assert!(
+            !f.trim().is_empty() && !f.contains('|'),
+            "{name} {key}: {f}"
+        );
+    }
+    for (name, src) in &cat.sources {
+        for (key, t) in &src.targets {
+            if !key.starts_with("kql.") {
+                assert!(t.filter.is_none(), "{name} {key}: filter is KQL only");
+                continue;
+            }
+            let Some(filter) = t.filter.as_deref() else {
+                continue;
+            };
+            for field in src.fields.keys() {
+                // IsInteractive is the filter itself (true on every row it keeps).
+                if field == "IsInteractive" {
+                    continue;
+                }
+                if let Ok(Mapped::Expr(e)) = src.map_field(key, field) {
+                    assert!(
+                        !e.contains(filter),
+                        "{name} {key} {field}: gated again: {e}"
+                    );
+                    assert!(
+                        !e.contains("EventID") && !e.contains("interactiveUser"),
+                        "{name} {key} {field}: gated again: {e}"
+                    );
+                }
+            }
+        }
+    }
+    let d = &source(&cat, "azure.auditlogs").targets["kql.defender"];
+    assert!(
+        d.filter
+            .as_deref()
+            .unwrap()
+            .contains("\"AzureActiveDirectory\""),
+        "{:?}",
+        d.filter
+    );
+    let ne = &source(&cat, "windows.network_connection").targets["kql.defender"];
+    assert!(
+        ne.filter
+            .as_deref()
+            .unwrap()
+            .contains("\"InboundConnectionAccepted\""),
+        "{:?}",
+        ne.filter
+    );
 }
 
 fn t_base(src: &Source) -> &str {
@@ -424,12 +511,39 @@ fn unavailable_fields_give_the_catalogs_reason() {
         .map_field("kql.sentinel", "RecordType")
         .expect_err("RecordType is a name in OfficeActivity");
     assert!(why.contains("name"), "{why}");
-    let why = src
-        .map_field("spl", "Parameters")
-        .expect_err("Parameters has no JSON-text field in Splunk");
-    assert!(why.contains("Parameters{}.Name"), "{why}");
     let pa = source(&cat, "windows.process_access");
     assert!(pa.map_field("kql.defender", "CallTrace").is_err());
+}
+
+/// Parameters and OperationProperties are JSON arrays, tested through their JSON text.
+#[test]
+fn m365_array_fields_are_json_and_read_their_json_text() {
+    let cat = catalog();
+    let src = source(&cat, "m365.audit");
+    for f in ["Parameters", "OperationProperties"] {
+        assert_eq!(src.field_type(f), Some(FieldType::Json), "type of {f}");
+        assert_eq!(
+            src.map_field("kql.defender", f),
+            expr(&format!("tostring(RawEventData.{f})")),
+            "defender {f}"
+        );
+        assert_eq!(
+            src.map_field("spl", f),
+            expr(&format!("json_extract(_raw, \"{f}\")")),
+            "spl {f}"
+        );
+        assert_eq!(src.map_field("sigma", f), col(f), "sigma {f}");
+    }
+    // OfficeActivity.Parameters is already the JSON text (a string column);
+    // OperationProperties is dynamic there.
+    assert_eq!(
+        src.map_field("kql.sentinel", "Parameters"),
+        col("Parameters")
+    );
+    assert_eq!(
+        src.map_field("kql.sentinel", "OperationProperties"),
+        expr("tostring(OperationProperties)")
+    );
 }
 
 #[test]
@@ -500,12 +614,15 @@ fn signin_enumerations_on_defender_are_turned_back_into_strings() {
         panic!("ConditionalAccessStatus must be an expression on Defender");
     };
     assert!(e.contains("\"notApplied\""), "{e}");
-    let Ok(Mapped::Expr(e)) = src.map_field("kql.defender", "Status.errorCode") else {
-        panic!("Status.errorCode must be an expression on Defender");
-    };
-    assert!(
-        e.contains("ErrorCode") && e.contains("interactiveUser"),
-        "{e}"
+    // EntraIdSignInEvents also holds non-interactive sign-ins; the row filter keeps the
+    // interactive ones, so the error code is the plain column.
+    assert_eq!(
+        src.targets["kql.defender"].filter.as_deref(),
+        Some("LogonType has \"interactiveUser\"")
+    );
+    assert_eq!(
+        src.map_field("kql.defender", "Status.errorCode"),
+        col("ErrorCode")
     );
     assert_eq!(
         src.map_field("kql.sentinel", "Status.errorCode"),

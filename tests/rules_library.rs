@@ -278,3 +278,4 @@ fn every_rule_has_full_metadata() {
         );
     }
 }
+

@@ -268,6 +268,9 @@ pub fn describe(cat: &Catalog) -> String {
                 .or_else(|| t.base.clone())
                 .unwrap_or_default();
             s.push_str(&format!("    {key}: {what}\n"));
+            if let Some(f) = &t.filter {
+                s.push_str(&format!("        rows: {f}\n"));
+            }
         }
         s.push_str("    fields:\n");
         let width = src.fields.keys().map(|k| k.len()).max().unwrap_or(0);

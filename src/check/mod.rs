@@ -1174,7 +1174,7 @@ impl<'a> Checker<'a> {
                     StrOpKind::Like => "`like`",
                     StrOpKind::Matches => "`matches`",
                 };
-                if !matches!(ty, FieldType::String | FieldType::Ip) {
+                if !matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json) {
                     let help = match ty {
                         FieldType::Number => Some(
                             "compare numbers with `==`, `!=`, `<`, `<=`, `>`, `>=` or `in [...]`"

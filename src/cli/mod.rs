@@ -262,6 +262,13 @@ pub fn run() -> ExitCode {
             for r in &rep.untested {
                 let _ = writeln!(out, "note  {r} has no test cases");
             }
+            if !rep.diagnostics.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "error {} diagnostic(s) above: rules with errors were not tested",
+                    rep.diagnostics.len()
+                );
+            }
             let _ = writeln!(out, "{} passed, {} failed", rep.passed(), rep.failed());
             if rep.failed() > 0 || !rep.diagnostics.is_empty() {
                 ExitCode::from(1)
