@@ -278,4 +278,3 @@ fn every_rule_has_full_metadata() {
         );
     }
 }
-
