@@ -82,6 +82,12 @@ impl FileDiagnostic {
         self.error.code().map(|c| c.to_string()).unwrap_or_default()
     }
 
+    /// Whether this is an error (not a warning).
+    pub fn is_error(&self) -> bool {
+        use miette::Diagnostic;
+        !matches!(self.error.severity(), Some(miette::Severity::Warning))
+    }
+
     /// 1-based line and column of the primary label.
     pub fn line_col(&self) -> (usize, usize) {
         let off = self.error.offset().min(self.text.len());
@@ -438,9 +444,9 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// Whether anything failed.
+    /// Whether anything failed (warnings do not count).
     pub fn failed(&self) -> bool {
-        !self.diagnostics.is_empty()
+        self.diagnostics.iter().any(FileDiagnostic::is_error)
     }
 
     /// All outputs joined for one stream, as the target bundles them.
@@ -454,8 +460,8 @@ impl Compiled {
     }
 }
 
-/// Compile one checked rule for the options' target.
-pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<String, Vec<Error>> {
+/// Compile one checked rule for the options' target: the text and any warnings.
+pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<(String, Vec<Error>), Vec<Error>> {
     let Some(src) = opts.catalog.sources.get(&rule.source) else {
         // The checker only lets through rules whose source exists.
         return Err(Vec::new());
@@ -469,9 +475,17 @@ pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<String, Vec<Error
         opts: &opts.target_opts,
         catalog_key: &key,
     };
-    opts.target
+    let text = opts
+        .target
         .compile_rule(&mapped, &ctx)
-        .map_err(|es| es.into_iter().map(Error::from).collect())
+        .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
+    let warnings = opts
+        .target
+        .warnings(&mapped, &ctx)
+        .into_iter()
+        .map(Error::from)
+        .collect();
+    Ok((text, warnings))
 }
 
 /// Compile a loaded program.
@@ -481,11 +495,14 @@ pub fn compile_program(prog: &Program, opts: &Options) -> Compiled {
     let mut diags: Vec<(usize, Error)> = Vec::new();
     for (f, rule) in &checked.rules {
         match compile_rule(rule, opts) {
-            Ok(text) => outputs.push(Output {
-                rule: rule.name.clone(),
-                path: prog.files[*f].display.clone(),
-                text,
-            }),
+            Ok((text, warnings)) => {
+                outputs.push(Output {
+                    rule: rule.name.clone(),
+                    path: prog.files[*f].display.clone(),
+                    text,
+                });
+                diags.extend(warnings.into_iter().map(|e| (*f, e)));
+            }
             Err(es) => diags.extend(es.into_iter().map(|e| (*f, e))),
         }
     }

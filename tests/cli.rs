@@ -87,7 +87,7 @@ fn out_writes_one_file_per_rule() {
     let dir = scratch("out_sigma");
     let (code, out, err) = tripline(&[
         "compile",
-        "rules/m365",
+        "rules/windows",
         "--target",
         "sigma",
         "--out",

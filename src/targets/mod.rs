@@ -53,6 +53,24 @@ pub enum TargetError {
         #[help]
         help: Option<String>,
     },
+    /// The output is exact only under a condition the target cannot check (a warning: the
+    /// rule is still written).
+    #[error("{target} expresses {construct} only as its own standard defines it")]
+    #[diagnostic(code(tripline::target::backend_defined), severity(Warning))]
+    BackendDefined {
+        /// The target.
+        target: String,
+        /// The construct.
+        construct: String,
+        /// Where.
+        #[label("{reason}")]
+        span: SourceSpan,
+        /// What may differ.
+        reason: String,
+        /// What to do about it.
+        #[help]
+        help: Option<String>,
+    },
     /// The source has no table / base search for this target.
     #[error("log source `{source_name}` has no {what} for {target} in the catalog")]
     #[diagnostic(code(tripline::target::no_table))]
@@ -94,6 +112,12 @@ pub trait Target: Sync {
 
     /// Compile one rule whose fields are already mapped for this target.
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>>;
+
+    /// Coded warnings about an output that compiled: parts whose meaning the target's own
+    /// standard leaves to each engine. Empty by default.
+    fn warnings(&self, _rule: &ir::Rule, _ctx: &Ctx) -> Vec<TargetError> {
+        Vec::new()
+    }
 
     /// How a line comment is written (used to label rules when several go to one stream).
     fn comment(&self, text: &str) -> String;

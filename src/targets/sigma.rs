@@ -1,4 +1,6 @@
-//! The `sigma` target: one Sigma rule (specification 2.1) per tripline rule.
+//! The `sigma` target: one Sigma rule (specification 2.1) per tripline rule; a rule with a
+//! stateful stage becomes a multi-document stream of detection rules and a correlation rule
+//! (see [`stage`], which also says what of the language's stage semantics Sigma keeps).
 //!
 //! The YAML is written by hand so that the output is stable and diff-friendly: SigmaHQ key
 //! order, 4-space indentation, block style, one value per line. Every scalar goes through
@@ -24,7 +26,11 @@ use crate::catalog::Mapped;
 use crate::ir;
 
 mod detection;
+mod ids;
 mod regex;
+mod stage;
+#[cfg(test)]
+mod stage_tests;
 #[cfg(test)]
 mod tests;
 
@@ -44,26 +50,40 @@ impl Target for Sigma {
     }
 
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
-        if let Some(stage) = &rule.stage {
-            return Err(vec![super::unsupported(
-                "sigma",
-                "a stateful stage",
-                stage.span(),
-                "stateful stages are not implemented for this target yet",
-                None,
-            )]);
-        }
-        let det = detection::build(&rule.expr)?;
         let logsource = logsource_lines(ctx);
-        if logsource.is_empty() {
-            return Err(vec![TargetError::NoTable {
+        let no_logsource = || {
+            vec![TargetError::NoTable {
                 target: TARGET.to_string(),
                 source_name: ctx.source_name.to_string(),
                 what: "logsource (category, product or service)".to_string(),
                 span: rule.span.into(),
-            }]);
+            }]
+        };
+        if let Some(stage) = &rule.stage {
+            let docs = stage::build(rule, stage, ctx)?;
+            if logsource.is_empty() {
+                return Err(no_logsource());
+            }
+            return Ok(docs.render(rule, ctx, &logsource));
+        }
+        let det = detection::build(&rule.expr)?;
+        if logsource.is_empty() {
+            return Err(no_logsource());
         }
         Ok(render_rule(rule, ctx, &logsource, &det))
+    }
+
+    fn warnings(&self, rule: &ir::Rule, _ctx: &Ctx) -> Vec<TargetError> {
+        match &rule.stage {
+            Some(ir::Stage::Threshold { window, .. }) => vec![TargetError::BackendDefined {
+                target: "sigma".to_string(),
+                construct: format!("the {} window of a threshold", window.text()),
+                span: rule.stage.as_ref().map(ir::Stage::span).unwrap_or(rule.span).into(),
+                reason: "Sigma leaves the time frame to the backend (the spec intends a sliding frame); tripline's windows are fixed and aligned to the Unix epoch".to_string(),
+                help: Some("a backend with sliding frames can also alert on bursts that straddle a window boundary; backends that bin by fixed epoch-aligned windows match exactly".to_string()),
+            }],
+            _ => Vec::new(),
+        }
     }
 
     fn comment(&self, text: &str) -> String {
@@ -331,16 +351,39 @@ fn push_list(out: &mut String, key: &str, items: &[String]) {
     }
 }
 
-fn render_rule(
-    rule: &ir::Rule,
-    ctx: &Ctx,
-    logsource: &[String],
-    det: &detection::Detection,
-) -> String {
-    let m = &rule.meta;
-    let mut out = String::new();
-    out.push_str(&format!("title: {}\n", yaml_scalar(&m.title)));
-    out.push_str(&format!("id: {}\n", id_scalar(&m.id)));
+/// The lines that differ between the documents one rule becomes (a stateful rule is several
+/// documents; a plain rule is one, with the rule's own metadata).
+struct Head {
+    /// `title`.
+    title: String,
+    /// `id`.
+    id: String,
+    /// `name`, the handle correlation rules use.
+    name: Option<String>,
+    /// `description`.
+    description: String,
+}
+
+impl Head {
+    /// The rule's own title, id and description, without a name.
+    fn of(meta: &ir::Meta) -> Head {
+        Head {
+            title: meta.title.clone(),
+            id: meta.id.clone(),
+            name: None,
+            description: meta.description.clone(),
+        }
+    }
+}
+
+/// Everything above `logsource` (or `correlation`): title, id, name, related, status,
+/// description, references, author, date, modified, tags.
+fn push_head(out: &mut String, head: &Head, m: &ir::Meta) {
+    out.push_str(&format!("title: {}\n", yaml_scalar(&head.title)));
+    out.push_str(&format!("id: {}\n", id_scalar(&head.id)));
+    if let Some(name) = &head.name {
+        out.push_str(&format!("name: {}\n", yaml_scalar(name)));
+    }
     if !m.related.is_empty() {
         out.push_str("related:\n");
         for (ty, id) in &m.related {
@@ -349,9 +392,12 @@ fn render_rule(
         }
     }
     out.push_str(&format!("status: {}\n", yaml_scalar(&m.status)));
-    out.push_str(&format!("description: {}\n", yaml_text(&m.description, 0)));
+    out.push_str(&format!(
+        "description: {}\n",
+        yaml_text(&head.description, 0)
+    ));
     let refs: Vec<String> = m.references.iter().map(|r| yaml_scalar(r)).collect();
-    push_list(&mut out, "references", &refs);
+    push_list(out, "references", &refs);
     if !m.authors.is_empty() {
         out.push_str(&format!("author: {}\n", yaml_scalar(&m.authors.join(", "))));
     }
@@ -360,7 +406,40 @@ fn render_rule(
         out.push_str(&format!("modified: {}\n", date_scalar(modified)));
     }
     let tags: Vec<String> = m.tags.iter().map(|t| yaml_scalar(t)).collect();
-    push_list(&mut out, "tags", &tags);
+    push_list(out, "tags", &tags);
+}
+
+/// Everything below `detection` (or `correlation`) but `fields`: falsepositives, level.
+fn push_tail(out: &mut String, m: &ir::Meta) {
+    let fps: Vec<String> = if m.falsepositives.is_empty() {
+        vec!["Unknown".to_string()]
+    } else {
+        m.falsepositives.iter().map(|f| yaml_scalar(f)).collect()
+    };
+    push_list(out, "falsepositives", &fps);
+    out.push_str(&format!("level: {}\n", yaml_scalar(&m.level)));
+}
+
+fn render_rule(
+    rule: &ir::Rule,
+    ctx: &Ctx,
+    logsource: &[String],
+    det: &detection::Detection,
+) -> String {
+    render_rule_as(&Head::of(&rule.meta), rule, ctx, logsource, det)
+}
+
+/// A detection rule document with the lines of `head` in place of the rule's own.
+fn render_rule_as(
+    head: &Head,
+    rule: &ir::Rule,
+    ctx: &Ctx,
+    logsource: &[String],
+    det: &detection::Detection,
+) -> String {
+    let m = &rule.meta;
+    let mut out = String::new();
+    push_head(&mut out, head, m);
     out.push_str("logsource:\n");
     for l in logsource {
         out.push_str(l);
@@ -377,12 +456,6 @@ fn render_rule(
         })
         .collect();
     push_list(&mut out, "fields", &fields);
-    let fps: Vec<String> = if m.falsepositives.is_empty() {
-        vec!["Unknown".to_string()]
-    } else {
-        m.falsepositives.iter().map(|f| yaml_scalar(f)).collect()
-    };
-    push_list(&mut out, "falsepositives", &fps);
-    out.push_str(&format!("level: {}\n", yaml_scalar(&m.level)));
+    push_tail(&mut out, m);
     out
 }

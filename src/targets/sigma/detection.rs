@@ -206,7 +206,11 @@ fn to_logic(expr: &Expr, errors: &mut Vec<TargetError>) -> Option<L> {
 }
 
 /// The Sigma name of a field, or a refusal.
-fn field_name(field: &Field, span: Span, errors: &mut Vec<TargetError>) -> Option<String> {
+pub(super) fn field_name(
+    field: &Field,
+    span: Span,
+    errors: &mut Vec<TargetError>,
+) -> Option<String> {
     match field.target() {
         Mapped::Column(c) => {
             if c.is_empty() || c.contains('|') || c.chars().any(|ch| ch.is_control()) {
