@@ -7,7 +7,13 @@
 //!     <search term: one top-level conjunct per line>
 //!     ...
 //! | where (<conjunct>) AND (<conjunct>) ...
+//! [| <the stateful stage's commands>]
 //! ```
+//!
+//! A rule with a stateful stage (`threshold`, `new`, `sequence`) gets the stage's commands
+//! after its `where` line: see `spl/stage.rs` for the scheme, its refusals and its known
+//! differences from the evaluator. Every output is checked by [`validate`] before it is
+//! returned.
 //!
 //! The match expression is split into top-level conjuncts (`and` is flattened, and so is
 //! `not (a or b)` = `not a and not b`, which is exact in the language's two-valued logic).
@@ -70,8 +76,15 @@
 //! `k`) is assumed to match.
 
 use super::{unsupported, Ctx, Target, TargetError};
+
+mod stage;
+mod validate;
+
 use crate::catalog::{FieldType, Mapped};
 use crate::ir::{self, Expr, Field, Pred, Quant, Span, StrOp, Test};
+pub use validate::validate;
+#[cfg(test)]
+use validate::{tokenize, Tok};
 
 /// The target's name in diagnostics.
 const TARGET: &str = "spl";
@@ -83,9 +96,6 @@ const TARGET: &str = "spl";
 /// macros (`cidrmatch("fc00::/7", ip)`) show that it works. Set to `false` to refuse IPv6
 /// networks instead.
 pub const CIDRMATCH_IPV6: bool = true;
-
-/// The `|` commands this target emits (checked by [`validate`]).
-const COMMANDS: &[&str] = &["where"];
 
 /// What [`ir::Number::parse`] accepts (Rust's float syntax without `inf`/`nan`), as a PCRE.
 const NUMBER_RE: &str = r"\A-?[0-9]+(?:\.[0-9]+)?\z";
@@ -103,16 +113,7 @@ impl Target for Spl {
     }
 
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
-        if let Some(stage) = &rule.stage {
-            return Err(vec![super::unsupported(
-                "spl",
-                "a stateful stage",
-                stage.span(),
-                "stateful stages are not implemented for this target yet",
-                None,
-            )]);
-        }
-        let base = base_line(rule, ctx).map_err(|e| vec![e])?;
+        let mut base = base_line(rule, ctx).map_err(|e| vec![e])?;
         let mut conjuncts = Vec::new();
         flatten_conjuncts(&rule.expr, false, &mut conjuncts);
         let mut terms = Vec::new();
@@ -128,8 +129,21 @@ impl Target for Spl {
                 Err(mut es) => errors.append(&mut es),
             }
         }
+        let stage = match &rule.stage {
+            Some(st) => match stage::compile(st, ctx) {
+                Ok(s) => Some(s),
+                Err(mut es) => {
+                    errors.append(&mut es);
+                    None
+                }
+            },
+            None => None,
+        };
         if !errors.is_empty() {
             return Err(errors);
+        }
+        if let Some(s) = &stage {
+            base.push_str(&s.base_suffix);
         }
         let mut out = base;
         out.push('\n');
@@ -142,6 +156,10 @@ impl Target for Spl {
             let parts: Vec<String> = wheres.iter().map(W::render_conjunct).collect();
             out.push_str("| where ");
             out.push_str(&parts.join(" AND "));
+            out.push('\n');
+        }
+        for line in stage.iter().flat_map(|s| &s.lines) {
+            out.push_str(line);
             out.push('\n');
         }
         validate(&out).map_err(|m| {
@@ -1065,172 +1083,6 @@ fn str_body(
                 .map(|l| call(l))
                 .collect::<Result<Vec<_>, _>>()?,
         )),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Structural validation
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, PartialEq)]
-enum Tok {
-    /// A double-quoted string, decoded.
-    Str(String),
-    /// A single-quoted field name.
-    Name(String),
-    /// A run of `[A-Za-z0-9_]`.
-    Word(String),
-    /// Any other character.
-    Ch(char),
-}
-
-fn tokenize(spl: &str) -> Result<Vec<Tok>, String> {
-    let cs: Vec<char> = spl.chars().collect();
-    let mut toks = Vec::new();
-    let mut i = 0;
-    while i < cs.len() {
-        let c = cs[i];
-        match c {
-            ' ' | '\n' => i += 1,
-            '`' => {
-                if cs[i..].starts_with(&['`', '`', '`']) {
-                    let close = (i + 3..cs.len().saturating_sub(2))
-                        .find(|&k| cs[k..].starts_with(&['`', '`', '`']));
-                    match close {
-                        Some(k) => i = k + 3,
-                        None => return Err(format!("unterminated comment at character {i}")),
-                    }
-                } else {
-                    return Err(format!("stray backtick at character {i}"));
-                }
-            }
-            '"' => {
-                let mut s = String::new();
-                let mut j = i + 1;
-                loop {
-                    match cs.get(j) {
-                        None => {
-                            return Err(format!("unterminated string starting at character {i}"))
-                        }
-                        Some('"') => break,
-                        Some('\\') => match cs.get(j + 1) {
-                            Some(&d @ ('\\' | '"')) => {
-                                s.push(d);
-                                j += 2;
-                            }
-                            Some(_) => {
-                                s.push('\\');
-                                j += 1;
-                            }
-                            None => {
-                                return Err(format!(
-                                    "unterminated string starting at character {i}"
-                                ))
-                            }
-                        },
-                        Some(&d) if d.is_control() => {
-                            return Err(format!("control character in a string at character {j}"))
-                        }
-                        Some(&d) => {
-                            s.push(d);
-                            j += 1;
-                        }
-                    }
-                }
-                toks.push(Tok::Str(s));
-                i = j + 1;
-            }
-            '\'' => {
-                let close = (i + 1..cs.len()).find(|&k| cs[k] == '\'' || cs[k] == '\n');
-                match close {
-                    Some(k) if cs[k] == '\'' => {
-                        toks.push(Tok::Name(cs[i + 1..k].iter().collect()));
-                        i = k + 1;
-                    }
-                    _ => return Err(format!("unterminated field name starting at character {i}")),
-                }
-            }
-            c if c.is_ascii_alphanumeric() || c == '_' => {
-                let mut j = i;
-                while j < cs.len() && (cs[j].is_ascii_alphanumeric() || cs[j] == '_') {
-                    j += 1;
-                }
-                toks.push(Tok::Word(cs[i..j].iter().collect()));
-                i = j;
-            }
-            c if c.is_control() => {
-                return Err(format!(
-                    "control character U+{:04X} at character {i}",
-                    c as u32
-                ))
-            }
-            c => {
-                toks.push(Tok::Ch(c));
-                i += 1;
-            }
-        }
-    }
-    Ok(toks)
-}
-
-/// A structural check of SPL text as this target emits it: strings, single-quoted names and
-/// triple-backtick comments terminated; no other backtick and no control character but the
-/// line break; parentheses balanced outside strings; every `|` followed by a command this
-/// target emits (`where`); and the pattern of every `match(…, "<pattern>")` a valid regex
-/// for the `regex` crate (our patterns stay inside the syntax PCRE and Rust share).
-pub fn validate(spl: &str) -> Result<(), String> {
-    let toks = tokenize(spl)?;
-    let mut depth: i64 = 0;
-    for (k, t) in toks.iter().enumerate() {
-        match t {
-            Tok::Ch('(') => depth += 1,
-            Tok::Ch(')') => {
-                depth -= 1;
-                if depth < 0 {
-                    return Err("unbalanced `)`".into());
-                }
-            }
-            Tok::Ch('|') => match toks.get(k + 1) {
-                Some(Tok::Word(w)) if COMMANDS.contains(&w.as_str()) => {}
-                other => return Err(format!("`|` followed by {other:?}, not a known command")),
-            },
-            Tok::Word(w) if w == "match" && toks.get(k + 1) == Some(&Tok::Ch('(')) => {
-                check_match_call(&toks, k + 2)?;
-            }
-            _ => {}
-        }
-    }
-    if depth != 0 {
-        return Err("unbalanced `(`".into());
-    }
-    Ok(())
-}
-
-/// `toks[start..]` follows `match(`: the first argument up to a top-level comma, then a
-/// string that must compile, then `)`.
-fn check_match_call(toks: &[Tok], start: usize) -> Result<(), String> {
-    let mut depth = 0;
-    let mut k = start;
-    loop {
-        match toks.get(k) {
-            None => return Err("unterminated match(".into()),
-            Some(Tok::Ch('(')) => depth += 1,
-            Some(Tok::Ch(')')) => {
-                if depth == 0 {
-                    return Err("match( with one argument".into());
-                }
-                depth -= 1;
-            }
-            Some(Tok::Ch(',')) if depth == 0 => break,
-            _ => {}
-        }
-        k += 1;
-    }
-    match (toks.get(k + 1), toks.get(k + 2)) {
-        (Some(Tok::Str(p)), Some(Tok::Ch(')'))) => regex::Regex::new(p)
-            .map(|_| ())
-            .map_err(|e| format!("match() pattern {p:?} does not compile: {e}")),
-        _ => Err("match( whose second argument is not a string followed by `)`".into()),
     }
 }
 
@@ -2242,7 +2094,7 @@ mod tests {
     fn validator_catches_broken_output() {
         assert!(validate("index=x\n    A=\"x\"\n| where (isnotnull(A))\n").is_ok());
         assert!(validate("index=x A=\"x").is_err());
-        assert!(validate("index=x | stats count").is_err());
+        assert!(validate("index=x | dedup A").is_err());
         assert!(validate("index=x |").is_err());
         assert!(validate("index=x (A=1").is_err());
         assert!(validate("index=x A=1)").is_err());
@@ -2255,5 +2107,61 @@ mod tests {
         assert!(validate("| where 'a.b==1").is_err());
         assert!(validate("A=\"a|b\" ```x | y```").is_ok());
         assert!(validate("| where cidrmatch(\"10.0.0.0/8\", ip)").is_ok());
+    }
+
+    #[test]
+    fn validator_knows_the_stage_commands() {
+        let ok = [
+            "index=x | stats count",
+            "index=x | stats count as count by a.b window_start",
+            "index=x | stats dc(a.b) as distinct by c",
+            "index=x | stats max(_b) as _b min(_time) as first_seen",
+            "index=x | stats max(_s1) as _s1, max(_s2) as _s2 by k _time",
+            "index=x | streamstats current=f last(_c1) as _p1 by k",
+            "index=x | eval window_start=floor(_time/3600)*3600",
+            "index=x | eval _s1=if(a==1, 1, 0), _s2=if(in(b, \"x\", \"y\"), 1, 0)",
+            "index=x | sort 0 k.a _time",
+            "index=x | sort -_time",
+            "index=x | rename a.b AS A, _k1 AS \"B{}.c\"",
+            "index=x | table a.b window_start count",
+            "index=x | fields a, \"b c\"",
+            "index=x | where _s1==1 OR _s2==1",
+            // A bundle: comments separate queries.
+            "```rule: a```\nindex=x\n| table a\n\n```rule: b```\nindex=y a=1\n| where b==1\n",
+        ];
+        for q in ok {
+            assert_eq!(validate(q), Ok(()), "{q}");
+        }
+        let bad = [
+            "index=x | stats",
+            "index=x | stats avg(a)",
+            "index=x | stats dc as d",
+            "index=x | stats dc(a b)",
+            "index=x | stats count by",
+            "index=x | stats count by a | where",
+            "index=x | stats count as",
+            "index=x | streamstats reset=t last(a)",
+            "index=x | eval",
+            "index=x | eval a",
+            "index=x | eval a==1",
+            "index=x | eval a=",
+            "index=x | eval a=1,",
+            "index=x | eval a=(1",
+            "index=x | sort 0",
+            "index=x | sort 0 a =",
+            "index=x | rename a",
+            "index=x | rename a AS",
+            "index=x | rename a AS b,",
+            "index=x | rename a* AS b",
+            "index=x | rename \"a*\" AS b",
+            "index=x | table",
+            "index=x | table \"a*\"",
+            "index=x | table a (b)",
+            "index=x | where (a | where b)",
+            "index=x | table a\nindex=y",
+        ];
+        for q in bad {
+            assert!(validate(q).is_err(), "{q}");
+        }
     }
 }
