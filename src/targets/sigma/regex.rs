@@ -135,7 +135,7 @@ fn print(a: &Ast, out: &mut String, flags: &mut Flags) -> Result<(), RegexRefusa
         }
         Ast::Literal(l) => push_literal(l.c, out),
         Ast::Dot(_) => out.push('.'),
-        Ast::Assertion(x) => print_assertion(x, out)?,
+        Ast::Assertion(x) => print_assertion(x, out, flags.m)?,
         Ast::ClassUnicode(_) => {
             return Err(refuse(
                 "a Unicode class (`\\p{..}`) in a regular expression",
@@ -214,15 +214,25 @@ fn print(a: &Ast, out: &mut String, flags: &mut Flags) -> Result<(), RegexRefusa
     Ok(())
 }
 
-fn print_assertion(x: &Assertion, out: &mut String) -> Result<(), RegexRefusal> {
+fn print_assertion(x: &Assertion, out: &mut String, multiline: bool) -> Result<(), RegexRefusal> {
     let name = match x.kind {
         AssertionKind::StartLine => {
             out.push('^');
             return Ok(());
         }
-        AssertionKind::EndLine => {
+        AssertionKind::EndLine if multiline => {
             out.push('$');
             return Ok(());
+        }
+        AssertionKind::EndLine => {
+            // The language's `$` (without `m`) is the end of the value; in PCRE and Python,
+            // which Sigma engines use, it also matches before a final newline, and Sigma's
+            // flavour has no `\z` to say "end of value" exactly.
+            return Err(refuse(
+                "`$` (end of value) in a regular expression",
+                "in Sigma's PCRE-style regexes `$` also matches just before a final newline",
+                Some("use `endswith` or a `like` glob for the end of the value"),
+            ));
         }
         AssertionKind::StartText => "`\\A`",
         AssertionKind::EndText => "`\\z`",

@@ -1152,18 +1152,42 @@ fn cased_field_comparison_is_refused() {
 }
 
 #[test]
+fn end_of_value_dollar_is_refused_but_multiline_dollar_is_kept() {
+    let re = |p: &str| {
+        pred_at(
+            "F",
+            Test::Regex {
+                pattern: p.to_string(),
+                cased: true,
+            },
+            5,
+        )
+    };
+    let got = refusals(&re("^A.*Z$"));
+    assert_eq!(
+        got,
+        vec![("`$` (end of value) in a regular expression".to_string(), 5)]
+    );
+    assert!(
+        det(&re("(?m)^A$")).contains("F|re|m: ^A$"),
+        "{}",
+        det(&re("(?m)^A$"))
+    );
+}
+
+#[test]
 fn perl_classes_become_ascii_classes() {
     let e = pred_at(
         "F",
         Test::Regex {
-            pattern: r"^\d+\s\w\S$".to_string(),
+            pattern: r"^\d+\s\w\S".to_string(),
             cased: true,
         },
         1,
     );
     let out = det(&e);
     assert!(
-        out.contains(r#"F|re: "^[0-9]+[\t\n\x0B\x0C\r ][0-9A-Za-z_][^\t\n\x0B\x0C\r ]$""#),
+        out.contains(r#"F|re: "^[0-9]+[\t\n\x0B\x0C\r ][0-9A-Za-z_][^\t\n\x0B\x0C\r ]""#),
         "{out}"
     );
 }
