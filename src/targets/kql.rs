@@ -11,6 +11,9 @@
 //! | where AppId !in~ ("00000002-0000-0ff1-ce00-000000000000", "00000003-0000-0000-c000-000000000000")
 //! ```
 //!
+//! A rule with a stateful stage (`threshold`, `new`, `sequence`) builds on the same lines:
+//! see the `stage` submodule.
+//!
 //! # Exactness
 //!
 //! The language is two-valued: a comparison on a missing field is false and `not` makes it
@@ -33,6 +36,8 @@
 //! ASCII only; a case-insensitive value holding a non-ASCII character that has a case
 //! mapping is matched with a `(?i)` regular expression instead (Unicode simple case folding,
 //! as the language defines).
+
+mod stage;
 
 use super::{unsupported, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
@@ -303,15 +308,6 @@ impl Target for Kql {
     }
 
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
-        if let Some(stage) = &rule.stage {
-            return Err(vec![super::unsupported(
-                "kql",
-                "a stateful stage",
-                stage.span(),
-                "stateful stages are not implemented for this target yet",
-                None,
-            )]);
-        }
         // The flavour the rule was mapped for; diagnostics name it.
         let flavor = ctx
             .catalog_key
@@ -333,8 +329,9 @@ impl Target for Kql {
             }]);
         };
         let em = Emitter { target: &target };
-        let mut out = quote_ident(table);
-        out.push('\n');
+        // The catalog's row filter and the match expression's conjuncts, one `| where` line
+        // each; a stage puts them after its own table line(s).
+        let mut out = String::new();
         // The catalog's row filter selects the source's events in a shared table
         // (e.g. Sysmon event 10 in WindowsEvent). It is written by the catalog in KQL.
         if let Some(filter) = ctx
@@ -360,6 +357,26 @@ impl Target for Kql {
                 Err(e) => errors.extend(e),
             }
         }
+        let out = match &rule.stage {
+            None => format!("{}\n{out}", quote_ident(table)),
+            Some(st) => {
+                let input = stage::Input {
+                    em: &em,
+                    ctx,
+                    flavor,
+                    table: &quote_ident(table),
+                    filters: &out,
+                    rule_span: rule.span,
+                };
+                match stage::emit(st, &input) {
+                    Ok(text) => text,
+                    Err(e) => {
+                        errors.extend(e);
+                        String::new()
+                    }
+                }
+            }
+        };
         if errors.is_empty() {
             Ok(out)
         } else {
