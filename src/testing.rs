@@ -357,6 +357,40 @@ pub fn export_cases(prog: &Program, catalog: &Catalog, dir: &Path) -> std::io::R
             text.push('\n');
         }
         std::fs::write(dir.join(format!("{}.jsonl", rule.name)), text)?;
+        if let Some(st) = &rule.stage {
+            // Stream cases: the events, the query time, and the evaluator's alerts.
+            let ts = catalog
+                .sources
+                .get(&rule.source)
+                .and_then(|s| s.timestamp.clone())
+                .unwrap_or_default();
+            let mut ev = Evaluator::new();
+            let mut out = Vec::new();
+            for t in &rule.stream_tests {
+                let Ok(events) = stream_events(t, Path::new(&prog.files[*f].display)) else {
+                    continue;
+                };
+                let now = t.at.unwrap_or_else(|| {
+                    events
+                        .iter()
+                        .filter_map(|e| stage::event_time(e, &ts))
+                        .max()
+                        .unwrap_or(0)
+                        + 1000
+                });
+                let alerts = stage::run(&mut ev, rule, st, &events, &ts, now);
+                out.push(serde_json::json!({
+                    "name": t.name,
+                    "now": crate::time::format(now),
+                    "timestamp_field": ts,
+                    "expected": t.alerts,
+                    "evaluator": alerts,
+                    "events": events,
+                }));
+            }
+            let text = serde_json::to_string_pretty(&out).unwrap_or_default();
+            std::fs::write(dir.join(format!("{}.streams.json", rule.name)), text + "\n")?;
+        }
     }
     Ok(())
 }
