@@ -101,7 +101,7 @@ fn out_writes_one_file_per_rule() {
         .collect();
     names.sort();
     assert!(
-        names.contains(&"mail_items_accessed_by_unexpected_app.yml".to_string()),
+        names.contains(&"lsass_memory_access.yml".to_string()),
         "{names:?}"
     );
     assert!(names.iter().all(|n| n.ends_with(".yml")));
