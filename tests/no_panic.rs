@@ -1,0 +1,75 @@
+//! Bad input gets a diagnostic, never a panic: random edits of the real rule files, and
+//! random text, go through every stage and every target.
+
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use tripline::driver::{compile_program, Options, Program};
+
+fn library() -> Vec<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    tripline::driver::collect_inputs(&[root.join("rules")])
+        .expect("rules/")
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable"))
+        .collect()
+}
+
+fn all_targets(text: &str) -> usize {
+    let prog = Program::from_texts(
+        vec![(PathBuf::from("fuzz.trip"), text.to_string())],
+        &|_| {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no imports while fuzzing",
+            ))
+        },
+    );
+    let mut n = 0;
+    for (t, f) in [
+        ("kql", Some("sentinel")),
+        ("kql", Some("defender")),
+        ("spl", None),
+        ("sigma", None),
+    ] {
+        let out = compile_program(&prog, &Options::new(t, f).expect("target"));
+        for d in &out.diagnostics {
+            // Every diagnostic renders, with a code.
+            assert!(!d.code().is_empty());
+            let _ = d.render(false);
+        }
+        n += out.outputs.len() + out.diagnostics.len();
+    }
+    n
+}
+
+/// Characters that matter to the grammar, to make edits that reach deep into the parser.
+const ALPHABET: &[char] = &[
+    '"', '\\', '{', '}', '[', ']', '(', ')', ',', '.', '=', '!', '<', '>', '*', '?', '|', '\n',
+    ' ', 'r', '#', '/', 'a', '0', '-', ':', 'é', '\u{0}',
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn edited_rule_files_never_panic(
+        file in 0usize..64,
+        edits in proptest::collection::vec((0usize..4096, 0usize..6, proptest::sample::select(ALPHABET)), 1..6),
+    ) {
+        let lib = library();
+        let mut text: Vec<char> = lib[file % lib.len()].chars().collect();
+        for (at, len, c) in edits {
+            let at = at % (text.len() + 1);
+            let end = (at + len).min(text.len());
+            text.splice(at..end, std::iter::once(c));
+        }
+        let text: String = text.into_iter().collect();
+        all_targets(&text);
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        all_targets(&text);
+    }
+}
