@@ -36,6 +36,7 @@ fn every_rule_compiles_to_every_target() {
     settings.set_omit_expression(true);
     let _guard = settings.bind_to_scope();
     let mut failures = Vec::new();
+    let mut warnings: std::collections::BTreeMap<String, String> = Default::default();
     let mut count = 0;
     for (target, flavor) in TARGETS {
         let opts = Options::new(target, *flavor).expect("known target");
@@ -63,12 +64,16 @@ fn every_rule_compiles_to_every_target() {
             } else if d.is_error() {
                 failures.push(format!("{target} {flavor:?}:\n{rendered}"));
             } else {
-                // Warnings are part of what a reviewer must see: snapshot them too.
-                insta::assert_snapshot!(
-                    snapshot_name(stem, target, *flavor) + ".warning",
-                    rendered
-                );
+                // Warnings are part of what a reviewer must see: snapshot them too, all of a
+                // rule's warnings together.
+                warnings
+                    .entry(snapshot_name(stem, target, *flavor) + ".warning")
+                    .or_default()
+                    .push_str(&rendered);
             }
+        }
+        for (name, text) in std::mem::take(&mut warnings) {
+            insta::assert_snapshot!(name, text);
         }
         for o in &compiled.outputs {
             count += 1;

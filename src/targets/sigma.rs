@@ -74,15 +74,38 @@ impl Target for Sigma {
     }
 
     fn warnings(&self, rule: &ir::Rule, _ctx: &Ctx) -> Vec<TargetError> {
-        match &rule.stage {
-            Some(ir::Stage::Threshold { window, .. }) => vec![TargetError::BackendDefined {
-                target: "sigma".to_string(),
-                construct: format!("the {} window of a threshold", window.text()),
-                span: rule.stage.as_ref().map(ir::Stage::span).unwrap_or(rule.span).into(),
-                reason: "Sigma leaves the time frame to the backend (the spec intends a sliding frame); tripline's windows are fixed and aligned to the Unix epoch".to_string(),
-                help: Some("a backend with sliding frames can also alert on bursts that straddle a window boundary; backends that bin by fixed epoch-aligned windows match exactly".to_string()),
-            }],
-            _ => Vec::new(),
+        let Some(stage) = &rule.stage else {
+            return Vec::new();
+        };
+        let warn = |construct: String, reason: &str, help: &str| TargetError::BackendDefined {
+            target: "sigma".to_string(),
+            construct,
+            span: stage.span().into(),
+            reason: reason.to_string(),
+            help: Some(help.to_string()),
+        };
+        let keys = |by: &[ir::Field]| {
+            by.iter()
+                .map(|f| format!("`{}`", f.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let case = "Sigma does not say how group-by values compare; tripline compares them as exact text, pySigma's SQLite backend folds case";
+        let case_help =
+            "keys that differ only in letter case may be grouped together by some backends";
+        match stage {
+            ir::Stage::Threshold { window, by, .. } => vec![
+                warn(
+                    format!("the {} window of a threshold", window.text()),
+                    "Sigma leaves the time frame to the backend (the spec intends a sliding frame); tripline's windows are fixed and aligned to the Unix epoch",
+                    "a backend with sliding frames can also alert on bursts that straddle a window boundary; backends that bin by fixed epoch-aligned windows match exactly",
+                ),
+                warn(format!("the grouping by {}", keys(by)), case, case_help),
+            ],
+            ir::Stage::Sequence { by, .. } => {
+                vec![warn(format!("the grouping by {}", keys(by)), case, case_help)]
+            }
+            ir::Stage::FirstSeen { .. } => Vec::new(),
         }
     }
 

@@ -8,7 +8,7 @@ the release binary first):
         [--bin PATH] [--work DIR] [--escaping-values N] [--seed N] [-v]
 
 For every rule in the rules directory and every test event kept with the rules it runs
-six engine checks and prints ONE summary line per check:
+seven engine checks and prints ONE summary line per check:
 
   conformance sigma-load:     emitted Sigma loads in pySigma with zero errors
   conformance kusto-analyse:  both KQL flavours pass Microsoft's analyser with zero errors
@@ -16,6 +16,9 @@ six engine checks and prints ONE summary line per check:
   conformance sigma-sqlite:   Sigma run in pySigma's SQLite backend agrees with the evaluator
   conformance spl-structure:  every SPL search passes an independent structural checker
   conformance escaping:       adversarial strings round-trip through KQL, Sigma and SPL
+  conformance stateful:       stream cases of threshold/new/sequence rules: Sentinel KQL in
+                              duckdb-kql and Sigma correlations in SQLite agree with the
+                              evaluator's alerts
 
 then `N passed, N failed` (one count per check) and exits 1 when a check failed.
 Details (each disagreement, each unsupported or not comparable construct) are printed
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as _dt
 import importlib.util
 import io
 import ipaddress
@@ -530,9 +534,32 @@ HARDCODED_ROW_CONSTANTS: dict[tuple[str, str], dict] = {
 }
 
 
+KQL_WORDS = {"and", "or", "not", "matches", "regex", "true", "false", "null", "has", "has_cs",
+             "contains", "contains_cs", "startswith", "endswith", "in", "between"}
+
+
+def gate_columns(cond: str) -> set[str]:
+    """Column names a KQL condition reads (identifiers outside literals that are neither
+    function names nor operator words; `Col.path` counts as `Col`)."""
+    spans = kql_literal_spans(cond)
+    out = set()
+    for m in re.finditer(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)", cond):
+        if in_spans(m.start(), spans) or m.group(1).lower() in KQL_WORDS:
+            continue
+        if re.match(r"\s*\(", cond[m.end():]):
+            continue
+        out.add(m.group(1))
+    return out
+
+
 def row_constants(source_name: str, tsrc: dict, key: str) -> tuple[dict, str | None]:
     """Columns a row must hold so that the catalog's `filter` and the `iff(<gate>, ...)`
-    guards of its field expressions select it. Returns (constants, problem)."""
+    guards of its field expressions select it. Returns (constants, problem).
+
+    A gate that reads only the mapping's own column (the number mappings
+    `iff(tostring(C) matches regex @"^-?[0-9]+...$", toreal(C), real(null))`) is a test of the
+    field's value, not of the row's source: the engine evaluates it on the stored value, so it
+    adds no constant."""
     conds = []
     if tsrc.get("filter"):
         conds.append(tsrc["filter"])
@@ -542,7 +569,10 @@ def row_constants(source_name: str, tsrc: dict, key: str) -> tuple[dict, str | N
             if expr.startswith("iff("):
                 calls = find_calls(expr, "iff")
                 if calls and calls[0][0] == 0 and len(calls[0][2]) == 3:
-                    conds.append(calls[0][2][0])
+                    gate = calls[0][2][0]
+                    if m.get("column") and gate_columns(gate) <= {m["column"]}:
+                        continue
+                    conds.append(gate)
     consts: dict = {}
     for c in dict.fromkeys(conds):
         got = parse_constant_conjunction(c)
@@ -1001,6 +1031,51 @@ def sigma_constructs(yml_text: str):
     return info
 
 
+def sqlite_event_problem(info: dict, event: dict, fe: dict, ftypes: dict, spelling: dict) -> tuple[str | None, str | None]:
+    """Why SQLite cannot judge this (flattened) event the way the Sigma specification does,
+    or (None, None). *spelling* maps lower-cased keys to the spelling seen in earlier events."""
+    why = None
+    for f in sorted(info["fields"]):
+        v = fe.get(f)
+        if isinstance(v, list) and ftypes.get(f) != "json":
+            why = "array value in a non-json field (no multi-value matching)"
+        elif f not in fe and isinstance(lookup(event, f)[0], dict):
+            why = "object value (SQLite flattens objects into dotted columns)"
+    for f in sorted(info["exists"]):
+        if f in fe and fe[f] is None:
+            why = "|exists on a JSON null"
+    for f in sorted(info["compare"]):
+        v = fe.get(f)
+        if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
+            # the case runs in a file of its own only with numeric columns; a string
+            # value makes SQLite compare |lt/|gt as text
+            why = "|lt/|gt on a string value"
+    for f, vs in info["cidr"]:
+        v = fe.get(f)
+        if v is None:
+            continue
+        sv = v if isinstance(v, str) else json.dumps(v)
+        prefix = any(like_match(p, sv) for cexp in vs for p in cexp.expand(wildcard="*"))
+        truth = [true_cidr(sv, cexp.network) for cexp in vs]
+        if None in truth:
+            why = "|cidr on a non-canonical address spelling"
+        elif prefix != any(truth):
+            why = "|cidr (SQLite's prefix expansion differs from CIDR membership for this value)"
+    # SQLite column names are case-insensitive: a key that differs from a rule field
+    # (or from another event's key) only in letter case would be the same column.
+    lower_fields = {f.lower(): f for f in info["fields"]}
+    detail = None
+    for k in fe:
+        if k.lower() in lower_fields and lower_fields[k.lower()] != k:
+            why = "event key differing from a field name only in letter case"
+            detail = f"{k!r} vs the field {lower_fields[k.lower()]!r}"
+        seen = spelling.get(k.lower())
+        if seen is not None and seen != k:
+            why = "event keys differing only in letter case"
+            detail = f"{seen!r} and {k!r}"
+    return why, detail
+
+
 def check_sigma_sqlite(ctx) -> Check:
     ch = Check("sigma-sqlite")
     comp = ctx.compiled["sigma"]
@@ -1070,45 +1145,7 @@ def check_sigma_sqlite(ctx) -> Check:
         spelling: dict[str, str] = {}
         for i, c in enumerate(cases):
             fe = flat[i]
-            why = None
-            for f in sorted(info["fields"]):
-                v = fe.get(f)
-                if isinstance(v, list) and ftypes.get(f) != "json":
-                    why = "array value in a non-json field (no multi-value matching)"
-                elif f not in fe and isinstance(lookup(events[i], f)[0], dict):
-                    why = "object value (SQLite flattens objects into dotted columns)"
-            for f in sorted(info["exists"]):
-                if f in fe and fe[f] is None:
-                    why = "|exists on a JSON null"
-            for f in sorted(info["compare"]):
-                v = fe.get(f)
-                if v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
-                    # the case runs in a file of its own only with numeric columns; a string
-                    # value makes SQLite compare |lt/|gt as text
-                    why = "|lt/|gt on a string value"
-            for f, vs in info["cidr"]:
-                v = fe.get(f)
-                if v is None:
-                    continue
-                sv = v if isinstance(v, str) else json.dumps(v)
-                prefix = any(like_match(p, sv) for cexp in vs for p in cexp.expand(wildcard="*"))
-                truth = [true_cidr(sv, cexp.network) for cexp in vs]
-                if None in truth:
-                    why = "|cidr on a non-canonical address spelling"
-                elif prefix != any(truth):
-                    why = "|cidr (SQLite's prefix expansion differs from CIDR membership for this value)"
-            # SQLite column names are case-insensitive: a key that differs from a rule field
-            # (or from another event's key) only in letter case would be the same column.
-            lower_fields = {f.lower(): f for f in info["fields"]}
-            detail = None
-            for k in fe:
-                if k.lower() in lower_fields and lower_fields[k.lower()] != k:
-                    why = "event key differing from a field name only in letter case"
-                    detail = f"{k!r} vs the field {lower_fields[k.lower()]!r}"
-                seen = spelling.get(k.lower())
-                if seen is not None and seen != k:
-                    why = "event keys differing only in letter case"
-                    detail = f"{seen!r} and {k!r}"
+            why, detail = sqlite_event_problem(info, events[i], fe, ftypes, spelling)
             if why:
                 nc[why] = nc.get(why, 0) + 1
                 ch.detail(f"not comparable: {rule} / {c['name']}: {why}" + (f" ({detail})" if detail else ""))
@@ -1985,6 +2022,586 @@ def check_escaping(ctx) -> Check:
 
 
 # --------------------------------------------------------------------------------------
+# (g) Stateful stages: stream cases executed (KQL on duckdb-kql, Sigma correlations in SQLite)
+# --------------------------------------------------------------------------------------
+
+TIME_KEYS = ("window_start", "first_seen", "start", "end")
+FIGURE_KEYS = ("count", "distinct")
+EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+DAY_US = 86_400_000_000
+
+
+def days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (as src/time.rs)."""
+    y -= 1 if m <= 2 else 0
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def days_in_month(y: int, m: int) -> int:
+    if m == 2:
+        return 29 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 28
+    return 30 if m in (4, 6, 9, 11) else 31
+
+
+def eval_time_ms(v) -> int | None:
+    """An event's time as the evaluator reads it: src/time.rs `parse` of the field's text
+    (ms since the epoch; None when the evaluator ignores the event)."""
+    if v is None or v == "" or isinstance(v, (dict, list)):
+        return None
+    s = ("true" if v else "false") if isinstance(v, bool) else v if isinstance(v, str) else json.dumps(v)
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2}):([0-9]{2})(.*)", s, re.S)
+    if not m:
+        return None
+    y, mo, d, h, mi, sec = (int(x) for x in m.groups()[:6])
+    if not (1 <= mo <= 12) or d < 1 or d > days_in_month(y, mo) or h > 23 or mi > 59 or sec > 60:
+        return None
+    rest, millis = m.group(7), 0
+    if rest.startswith("."):
+        digits = re.match(r"[0-9]*", rest[1:]).group(0)
+        if not digits:
+            return None
+        millis = int(digits[:3].ljust(3, "0"))
+        rest = rest[1 + len(digits):]
+    if rest in ("", "Z", "z"):
+        off = 0
+    else:
+        if rest[0] not in "+-":
+            return None
+        z = rest[1:]
+        num = r"[+-]?[0-9]+"  # Rust's i64 parse of a two-character slice
+        if len(z) == 5 and z[2] == ":" and re.fullmatch(num, z[0:2]) and re.fullmatch(num, z[3:5]):
+            oh, om = int(z[0:2]), int(z[3:5])
+        elif len(z) == 4 and re.fullmatch(num, z[0:2]) and re.fullmatch(num, z[2:4]):
+            oh, om = int(z[0:2]), int(z[2:4])
+        else:
+            return None
+        off = (1 if rest[0] == "+" else -1) * (oh * 60 + om)
+    secs = days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + sec - off * 60
+    return secs * 1000 + millis
+
+
+def ms_to_iso(ms: int) -> str:
+    d = EPOCH_UTC + _dt.timedelta(milliseconds=ms)
+    return d.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
+def instant_us(v) -> int | None:
+    """An ISO time (with a zone, or naive = UTC) as µs since the epoch."""
+    if not isinstance(v, str):
+        return None
+    try:
+        d = _dt.datetime.fromisoformat(v.strip())
+    except ValueError:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=_dt.timezone.utc)
+    return (d - EPOCH_UTC) // _dt.timedelta(microseconds=1)
+
+
+def key_text(v):
+    """A key value as text, the evaluator's way (numbers and booleans in their JSON text;
+    a number with an integral value without a fraction, so a KQL real 5.0 equals "5")."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (int, float)):
+        return json.dumps(v)
+    return json.dumps(v, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def norm_alert(a: dict) -> tuple:
+    """An alert for comparison: keys as text, figures as numbers, times as instants."""
+    out = []
+    for k, v in sorted(a.items()):
+        if k in TIME_KEYS and instant_us(v) is not None:
+            out.append((k, "time", instant_us(v)))
+        elif k in FIGURE_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool):
+            out.append((k, "num", float(v)))
+        else:
+            out.append((k, "key", key_text(v)))
+    return tuple(out)
+
+
+def alerts_match(expected: list, actual: list) -> bool:
+    """src/eval/stage.rs `alerts_match`: the same number of alerts, each expected alert
+    agreeing with a different actual alert on every key it names (numbers numerically)."""
+    if len(expected) != len(actual):
+        return False
+    used = [False] * len(actual)
+
+    def same(x, y) -> bool:
+        nx = isinstance(x, (int, float)) and not isinstance(x, bool)
+        ny = isinstance(y, (int, float)) and not isinstance(y, bool)
+        if nx and ny:
+            return float(x) == float(y)
+        return type(x) is type(y) and x == y
+
+    for exp in expected:
+        if not isinstance(exp, dict):
+            return False
+        for i, a in enumerate(actual):
+            if not used[i] and all(k in a and same(a[k], v) for k, v in exp.items()):
+                used[i] = True
+                break
+        else:
+            return False
+    return True
+
+
+def parse_timespan_us(text: str) -> int | None:
+    """A KQL timespan literal `30m`, `1h`, `14d`, `1.5h`, `100ms` as µs (None otherwise)."""
+    import decimal
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(d|h|m|s|ms)\s*", text)
+    if not m:
+        return None
+    unit = {"d": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000, "ms": 1_000}[m.group(2)]
+    v = decimal.Decimal(m.group(1)) * unit
+    return int(v) if v == int(v) and v > 0 else None
+
+
+def kql_datetime_us(text: str) -> int | None:
+    m = re.fullmatch(r"\s*datetime\(\s*([^)]*?)\s*\)\s*", text)
+    return instant_us(m.group(1)) if m else None
+
+
+def rewrite_stateful_for_duckdb(q: str, now_iso: str) -> tuple[str, list[str]]:
+    """Execution-only rewrites of a stateful query for duckdb-kql (exact ones only):
+
+    * `bin_at(T, W, datetime(1970-01-01))` -> `bin(T, W)` when W divides a day: Kusto's
+      `bin` rounds down to a multiple of W counted from 0001-01-01, a midnight, so for such
+      W both align to midnight UTC (duckdb-kql's `bin` floors the epoch seconds, which is
+      epoch-aligned for every W; the rewrite does not rely on that). Other W, or another
+      fixed point: Unsupported.
+    * `ago(X)` -> `(datetime(<now>) - X)`, `now()` -> `datetime(<now>)`, `now(X)` ->
+      `(datetime(<now>) + X)`: the case's query time as a fixed literal (Kusto evaluates
+      `now()` once per query, so this is the query run at that instant).
+    Then the single-event rewrites (`rewrite_for_duckdb`). Returns (query, rewrites done)."""
+    done = []
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z", now_iso):
+        raise Unsupported(f"query time {now_iso!r} is not an ISO UTC time")
+    while True:
+        calls = find_calls(q, "bin_at")
+        if not calls:
+            break
+        start, end, args = calls[0]
+        if len(args) != 3:
+            raise Unsupported(f"bin_at with {len(args)} arguments")
+        t, w, p = args
+        if kql_datetime_us(p) != 0:
+            raise Unsupported(f"bin_at with the fixed point {p} (not the Unix epoch)")
+        wu = parse_timespan_us(w)
+        if wu is None:
+            raise Unsupported(f"bin_at with the window {w!r} (not a plain timespan literal)")
+        if DAY_US % wu:
+            raise Unsupported(f"bin_at with a {w} window (does not divide a day, so bin() would align differently)")
+        q = q[:start] + f"bin({t}, {w})" + q[end:]
+        done.append("bin_at(T, W, datetime(1970-01-01)) -> bin(T, W)")
+    lit = f"datetime({now_iso})"
+    while True:
+        calls = find_calls(q, "ago")
+        if not calls:
+            break
+        start, end, args = calls[0]
+        if len(args) != 1 or not args[0]:
+            raise Unsupported("ago with other than one argument")
+        q = q[:start] + f"({lit} - {args[0]})" + q[end:]
+        done.append("ago()/now() -> datetime(<case now>)")
+    while True:
+        calls = find_calls(q, "now")
+        if not calls:
+            break
+        start, end, args = calls[0]
+        if args in ([], [""]):
+            new = lit
+        elif len(args) == 1:
+            new = f"({lit} + {args[0]})"
+        else:
+            raise Unsupported("now with more than one argument")
+        q = q[:start] + new + q[end:]
+        done.append("ago()/now() -> datetime(<case now>)")
+    q, more = rewrite_for_duckdb(q)
+    done += more
+    left = sorted({f for f in BOOL_FUNCS if find_calls(q, f)})
+    if left:
+        # no per-case substitution for alert streams: which events a function selects
+        # changes the alerts, not one verdict
+        raise Unsupported(" + ".join(left))
+    return q, sorted(set(done))
+
+
+def run_duckdb_rows(ctx, query: str, table: str, rows_path: Path, schema_text: str) -> tuple[str, object]:
+    """('ok', [row dicts]) | ('unsupported', construct) | ('error', message)"""
+    rc, out, err = call_main(ctx.duckdb_mod, [query, table, str(rows_path), "--schema", schema_text, "--rows"])
+    if rc == 3:
+        m = re.search(r"unsupported KQL construct '([^']+)'", err)
+        what = m.group(1) if m else err.strip().split("\n")[-1] if err.strip() else "?"
+        what = what.split(":", 1)[1] if what.startswith(("function:", "expression:", "operator:")) else what
+        return "unsupported", what
+    if rc != 0:
+        return "error", err.strip()[-800:]
+    rows = []
+    for line in out.split("\n"):
+        if line.strip():
+            rows.append(json.loads(line)["row"])
+    return "ok", rows
+
+
+def stream_rows(events: list, ts_field: str, source_name: str, source: dict, key: str,
+                schema: dict[str, str], consts: dict, time_col: str) -> list[dict]:
+    """The table rows of a stream: as the single-event check builds them, plus the table's
+    time column set from the source's timestamp field as the evaluator reads it (ms
+    precision; left null when the evaluator ignores the event for lack of a valid time)."""
+    if schema.get(time_col) not in ("datetime", "date"):
+        raise Unrepresentable(f"time column {time_col} is not a datetime column of the schema")
+    rows = []
+    for i, e in enumerate(events, start=1):
+        try:
+            row = event_to_row(e, source_name, source, key, schema, consts)
+        except Unrepresentable as ex:
+            raise Unrepresentable(f"event {i}: {ex}")
+        v, found = lookup(e, ts_field)
+        ms = eval_time_ms(v) if found else None
+        if ms is None:
+            if row.get(time_col) is not None:
+                raise Unrepresentable(f"event {i}: {time_col} holds {row[time_col]!r} from a field mapping, "
+                                      f"but the evaluator reads no time from {ts_field}={v!r}")
+        else:
+            try:
+                iso = ms_to_iso(ms)
+            except (OverflowError, ValueError):
+                raise Unrepresentable(f"event {i}: time {v!r} out of range")
+            if row.get(time_col) is not None and instant_us(row[time_col]) != ms * 1000:
+                raise Unrepresentable(f"event {i}: {time_col} is set to {row[time_col]!r} by a field mapping "
+                                      f"and to {iso} by the timestamp field {ts_field}")
+            row[time_col] = iso
+        rows.append(row)
+    return rows
+
+
+def ascii_lower(s):
+    """SQLite's lower() (the backend's group key): ASCII letters only."""
+    if not isinstance(s, str):
+        return s
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in s)
+
+
+def sqlite_time_ms(values: list) -> list:
+    """How the SQLite backend reads each timestamp value (its julianday() expression, in
+    ms), for values stored as sigma_sqlite.py stores them."""
+    import sqlite3
+    con = sqlite3.connect(":memory:")
+    out = []
+    for v in values:
+        sv = sqlite_stored_value(v)
+        r = con.execute("SELECT ROUND((julianday(?) - 2440587.5) * 86400000)", (sv,)).fetchone()[0]
+        out.append(None if r is None else int(r))
+    con.close()
+    return out
+
+
+def sqlite_stored_value(v):
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float, str)):
+        return v
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def stage_duration(rule: str) -> int | None:
+    """Seconds of a rule's `threshold ... window D` or `sequence ... within D`, read from its
+    .trip file (strings and comments blanked); None when not found."""
+    if rule not in RULE_SPANS:
+        return None
+    f, a, b = RULE_SPANS[rule]
+    text = "\n".join(blank_strings_and_comments(f.read_text(encoding="utf-8")).split("\n")[a - 1:b])
+    m = (re.search(r"(?s)\bthreshold\b.*?\bwindow\s+((?:[0-9]+[dhms])+)\b", text)
+         or re.search(r"(?s)\bsequence\b.*?\bwithin\s+((?:[0-9]+[dhms])+)\b", text))
+    if not m:
+        return None
+    unit = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+    return sum(int(n) * unit[u] for n, u in re.findall(r"([0-9]+)([dhms])", m.group(1)))
+
+
+def sigma_correlation(yml_text: str):
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule
+    coll = SigmaCollection.from_yaml(yml_text)
+    return [r for r in coll.rules if isinstance(r, SigmaCorrelationRule)]
+
+
+def fmt_alerts(alerts: list) -> str:
+    return json.dumps(alerts, ensure_ascii=False, sort_keys=True)
+
+
+def check_stateful(ctx) -> Check:
+    ch = Check("stateful")
+    export = ctx.work / "cases"
+    streams: dict[str, list] = {}
+    for p in sorted(export.glob("*.streams.json")):
+        streams[p.name[: -len(".streams.json")]] = json.loads(p.read_text(encoding="utf-8"))
+    for r in sorted(set(ctx.stages) - set(streams)):
+        ch.fail(f"{r}: has a `{ctx.stages[r]}` stage but `tripline test --export` wrote no {r}.streams.json")
+    for r in sorted(set(streams) - set(ctx.stages)):
+        ch.fail(f"{r}: {r}.streams.json was exported but no stage was found in its source")
+    rules = sorted(streams)
+    kinds: dict[str, int] = {}
+    n_cases = 0
+    s_dir = ctx.work / "stateful"
+    s_dir.mkdir(exist_ok=True)
+    for r in rules:
+        kinds[ctx.stages.get(r, "?")] = kinds.get(ctx.stages.get(r, "?"), 0) + 1
+        n_cases += len(streams[r])
+        if not streams[r]:
+            ch.detail(f"no stream cases: {r} (`{ctx.stages.get(r, '?')}`) has no `expect alerts` test")
+        for c in streams[r]:
+            if not alerts_match(c.get("expected") or [], c.get("evaluator") or []):
+                ch.detail(f"note: {r} / {c['name']}: the evaluator's alerts do not satisfy the expected ones "
+                          f"(tripline test reports it): expected {fmt_alerts(c.get('expected'))}, "
+                          f"evaluator {fmt_alerts(c.get('evaluator'))}")
+
+    # ---- (a) KQL (Sentinel) on duckdb-kql -------------------------------------------------
+    comp = ctx.compiled["kql-sentinel"]
+    key = "kql.sentinel"
+    k = {"cases": 0, "compared": 0, "disagree": 0, "not_repr": 0, "refused": 0}
+    k_unsup: dict[str, int] = {}
+    k_rewritten: dict[str, set] = {}
+    for r in rules:
+        cases = streams[r]
+        if r not in comp.files:
+            k["refused"] += len(cases)
+            ch.detail(f"kql: refused by the compiler: {r} ({len(cases)} cases)")
+            continue
+        k["cases"] += len(cases)
+        if not cases:
+            continue
+        source_name = ctx.sources.get(r)
+        source = ctx.catalog["sources"].get(source_name or "")
+        if source is None:
+            ch.fail(f"kql: {r}: cannot find its source ({source_name}) in the catalog")
+            continue
+        tsrc = source.get("targets", {}).get(key, {})
+        table, time_col = tsrc.get("table"), tsrc.get("timestamp")
+        if table not in ctx.kql_schemas:
+            ch.fail(f"kql: {r}: table {table} has no schema in schemas/kql.json")
+            continue
+        if not time_col:
+            ch.fail(f"kql: {r}: the catalog gives no time column for {source_name} on {key}")
+            continue
+        schema_text = ctx.kql_schemas[table]
+        schema = parse_kql_schema(schema_text)
+        consts, problem = row_constants(source_name, tsrc, key)
+        if problem:
+            k_unsup[f"row filter of {source_name}"] = k_unsup.get(f"row filter of {source_name}", 0) + len(cases)
+            ch.detail(f"kql: unsupported: {r}: {problem}; {len(cases)} cases not run")
+            continue
+        query = comp.files[r].read_text(encoding="utf-8")
+        for i, c in enumerate(cases):
+            label = f"{r} / {c['name']}"
+            try:
+                q2, done = rewrite_stateful_for_duckdb(query, c["now"])
+            except Unsupported as e:
+                k_unsup[str(e)] = k_unsup.get(str(e), 0) + 1
+                ch.detail(f"kql: unsupported by duckdb-kql: {label}: {e} (no exact rewrite)")
+                continue
+            for d in done:
+                k_rewritten.setdefault(d, set()).add(r)
+            try:
+                rows = stream_rows(c["events"], c["timestamp_field"], source_name, source, key, schema,
+                                   consts, time_col)
+            except Unrepresentable as e:
+                k["not_repr"] += 1
+                ch.detail(f"kql: not representable in {table}: {label}: {e}")
+                continue
+            rows_path = s_dir / f"{r}.{i}.kql-rows.jsonl"
+            write_jsonl(rows_path, rows)
+            (s_dir / f"{r}.{i}.kql").write_text(q2, encoding="utf-8")
+            st, val = run_duckdb_rows(ctx, q2, table, rows_path, schema_text)
+            if st == "unsupported":
+                k_unsup[val] = k_unsup.get(val, 0) + 1
+                ch.detail(f"kql: unsupported by duckdb-kql: {label}: {val}")
+                continue
+            if st == "error":
+                ch.fail(f"kql: {label}: duckdb-kql error: {val}\n    query (rewritten for execution): {q2}")
+                continue
+            k["compared"] += 1
+            ev_alerts = c.get("evaluator") or []
+            if sorted(map(norm_alert, ev_alerts)) != sorted(map(norm_alert, val)):
+                k["disagree"] += 1
+                ch.fail(f"disagreement (kql-sentinel on duckdb-kql): rule {r}, case {c['name']!r} (now {c['now']}):"
+                        f"\n    evaluator: {fmt_alerts(ev_alerts)}\n    duckdb-kql: {fmt_alerts(val)}"
+                        f"\n    query (rewritten for execution): {' '.join(q2.split())}")
+            else:
+                vnote(f"  kql: {label}: {len(val)} alerts agree")
+
+    # ---- (b) Sigma correlations on pySigma's SQLite backend --------------------------------
+    scomp = ctx.compiled["sigma"]
+    s = {"cases": 0, "compared": 0, "disagree": 0, "aligned": 0, "refused": 0}
+    s_nc: dict[str, int] = {}
+    s_types: dict[str, int] = {}
+    refused_codes: dict[str, set] = {}
+    for r in rules:
+        cases = streams[r]
+        if r not in scomp.files:
+            s["refused"] += len(cases)
+            codes = sorted({d.get("code") for d in scomp.diagnostics if scomp.rule_of(d) == r})
+            refused_codes[r] = set(codes)
+            ch.detail(f"sigma: refused by the compiler: {r} (`{ctx.stages.get(r, '?')}`; "
+                      f"{', '.join(codes) or 'no diagnostic attributed'}); {len(cases)} cases not run")
+            if not codes:
+                ch.fail(f"sigma: {r}: no Sigma output and no coded diagnostic attributed to it")
+            continue
+        s["cases"] += len(cases)
+        yml = scomp.files[r].read_text(encoding="utf-8")
+        try:
+            corrs = sigma_correlation(yml)
+            info = sigma_constructs(yml)
+        except Exception as e:  # the load check reports it
+            ch.fail(f"sigma: {r}: pySigma cannot load the emitted rule: {e}")
+            continue
+        if len(corrs) != 1:
+            ch.fail(f"sigma: {r}: expected one correlation rule in the emitted Sigma, found {len(corrs)}")
+            continue
+        corr = corrs[0]
+        ctype = corr.type.name.lower()
+        s_types[ctype] = s_types.get(ctype, 0) + 1
+        group = list(corr.group_by or [])
+        window_s = stage_duration(r)
+        if window_s is None:
+            window_s = int(corr.timespan.seconds)
+            ch.detail(f"sigma: {r}: could not read the stage's window from the rule; using the "
+                      f"correlation's timespan {corr.timespan.spec}")
+        elif int(corr.timespan.seconds) != window_s:
+            ch.fail(f"sigma: {r}: the correlation's timespan {corr.timespan.spec} ({corr.timespan.seconds} s) "
+                    f"differs from the stage's {window_s} s")
+        span_ms = window_s * 1000
+        src_fields = ctx.catalog["sources"].get(ctx.sources.get(r, ""), {}).get("fields", {})
+        ftypes = {f: (d.get("type") if isinstance(d, dict) else d) for f, d in src_fields.items()}
+        for i, c in enumerate(cases):
+            label = f"{r} / {c['name']}"
+            events = c["events"]
+            ts_field = c["timestamp_field"]
+            # per-event constructs SQLite judges differently (as in sigma-sqlite), and the
+            # timestamp as SQLite's julianday() reads it
+            why = None
+            spelling: dict[str, str] = {}
+            for j, e in enumerate(events, start=1):
+                fe = flatten(e)
+                w, d = sqlite_event_problem(info, e, fe, ftypes, spelling)
+                if w:
+                    why = f"event {j}: {w}" + (f" ({d})" if d else "")
+                    break
+                for kk in fe:
+                    spelling.setdefault(kk.lower(), kk)
+            if why is None:
+                tvals = [flatten(e).get(ts_field) for e in events]
+                for j, (v, sq) in enumerate(zip(tvals, sqlite_time_ms(tvals)), start=1):
+                    if sq != eval_time_ms(v):
+                        why = f"event {j}: SQLite's julianday() reads the time {v!r} differently from the evaluator"
+                        break
+            if why:
+                kind = why.split(": ", 1)[1].split(" (")[0]
+                s_nc[kind] = s_nc.get(kind, 0) + 1
+                ch.detail(f"sigma: not comparable: {label}: {why}")
+                continue
+            ev_path = s_dir / f"{r}.{i}.sigma-events.jsonl"
+            write_jsonl(ev_path, events)
+            rc, out, err = call_main(ctx.sqlite_mod, [str(scomp.files[r]), str(ev_path), "--unicode-nocase",
+                                                      "--timestamp-field", ts_field])
+            if rc == 3:
+                s_nc["refused by the SQLite backend"] = s_nc.get("refused by the SQLite backend", 0) + 1
+                ch.detail(f"sigma: not comparable: {label}: the SQLite backend refuses it: {err.strip()[-300:]}")
+                continue
+            if rc != 0:
+                ch.fail(f"sigma: {label}: sigma_sqlite.py exited {rc}: {err.strip()[-500:]}")
+                continue
+            sq_alerts = [a for a in (json.loads(l) for l in out.split("\n") if l.strip()) if a.get("correlation")]
+            ev_alerts = c.get("evaluator") or []
+
+            def kt(d: dict) -> tuple:
+                return tuple(ascii_lower(key_text(d.get(f))) for f in group)
+
+            ev_keys = {kt(a) for a in ev_alerts}
+            sq_keys: dict[tuple, list] = {}
+            for a in sq_alerts:
+                sq_keys.setdefault(kt(a.get("group_keys") or {}), []).append(a)
+            s["compared"] += 1
+            missing = sorted(ev_keys - set(sq_keys), key=str)
+            extra = sorted(set(sq_keys) - ev_keys, key=str)
+            aligned, other = [], []
+            threshold = ctype in ("event_count", "value_count")
+            for kx in extra:
+                straddles = []
+                for a in sq_keys[kx]:
+                    ts = [eval_time_ms(lookup(events[n - 1], ts_field)[0]) for n in a.get("lines", [])
+                          if 1 <= n <= len(events)]
+                    ts = [t for t in ts if t is not None]
+                    straddles.append(bool(ts) and len({t // span_ms for t in ts}) > 1
+                                     and max(ts) - min(ts) <= span_ms)
+                (aligned if threshold and straddles and all(straddles) else other).append(kx)
+            if aligned:
+                s["aligned"] += 1
+                ch.detail(f"sigma: window alignment (documented): {label}: SQLite's sliding {corr.timespan.spec} frame "
+                          f"alerts for {', '.join(map(str, aligned))} on events that straddle a fixed "
+                          f"epoch-aligned window boundary (evaluator: no alert for that key)")
+            if missing or other:
+                s["disagree"] += 1
+                msg = [f"disagreement (sigma {ctype} on SQLite): rule {r}, case {c['name']!r}:"]
+                if missing:
+                    msg.append(f"keys alerting in the evaluator only: {missing}")
+                if other:
+                    msg.append(f"keys alerting in SQLite only (not explained by window alignment): {other}")
+                # SQLite's group keys are lower() of the value and value_count counts
+                # COLLATE NOCASE; the language compares exact text: say so when it matters
+                folded = []
+                vfield = getattr(corr.condition, "fieldref", None)
+                for f in group + ([vfield] if isinstance(vfield, str) else []):
+                    vals = {key_text(lookup(e, f)[0]) for e in events} - {None, ""}
+                    if len({ascii_lower(v) for v in vals}) < len(vals):
+                        folded.append(f)
+                if folded:
+                    msg.append(f"(values of {', '.join(folded)} differ only in letter case: the SQLite backend "
+                               f"groups and counts them case-insensitively, the language as exact text)")
+                ch.fail(" ".join(msg) + f"\n    evaluator: {fmt_alerts(ev_alerts)}"
+                        f"\n    sigma-sqlite: {fmt_alerts([{'group_keys': a.get('group_keys'), 'lines': a.get('lines')} for a in sq_alerts])}")
+            else:
+                vnote(f"  sigma: {label}: alerting keys agree ({len(ev_keys)})")
+
+    # ---- (c) SPL ----------------------------------------------------------------------------
+    spl_emitted = sum(len(streams[r]) for r in rules if r in ctx.compiled["spl"].files)
+
+    n_k_unsup = sum(k_unsup.values())
+    n_s_nc = sum(s_nc.values())
+    parts = [f"{len(rules)} rules ({', '.join(f'{kk} {v}' for kk, v in sorted(kinds.items()))}), {n_cases} stream cases"]
+    kp = (f"kql-sentinel on duckdb-kql: {k['cases']} cases, {k['compared']} compared, {k['disagree']} disagreements, "
+          f"{n_k_unsup} unsupported" + (f" ({'; '.join(f'{kk}: {v}' for kk, v in sorted(k_unsup.items()))})" if k_unsup else ""))
+    if k["not_repr"]:
+        kp += f", {k['not_repr']} not representable"
+    if k["refused"]:
+        kp += f", {k['refused']} cases of rules refused by the compiler"
+    if k_rewritten:
+        kp += (" [rewritten for execution only: "
+               + "; ".join(f"{kk} in {len(v)} rules" for kk, v in sorted(k_rewritten.items())) + "]")
+    sp = (f"sigma correlations on SQLite: {s['cases']} cases (rules: {', '.join(f'{kk} {v}' for kk, v in sorted(s_types.items()))}), "
+          f"{s['compared']} compared, {s['disagree']} disagreements, {s['aligned']} window alignment (documented), "
+          f"{n_s_nc} not comparable" + (f" ({'; '.join(f'{kk}: {v}' for kk, v in sorted(s_nc.items()))})" if s_nc else ""))
+    if s["refused"]:
+        sp += (f", {s['refused']} cases refused by the compiler ("
+               + "; ".join(f"{rr}: {', '.join(sorted(cs)) or '?'}" for rr, cs in sorted(refused_codes.items())) + ")")
+    parts += [kp, sp, f"spl: {spl_emitted} cases not executed (no SPL engine offline)"]
+    ch.summary = "; ".join(parts)
+    return ch
+
+
+# --------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------
 
@@ -2088,7 +2705,7 @@ def main(argv: list[str]) -> int:
     }
     checks = []
     for fn in (check_sigma_load, check_kusto_analyse, check_duckdb, check_sigma_sqlite,
-               check_spl_structure, check_escaping):
+               check_spl_structure, check_escaping, check_stateful):
         t = time.monotonic()
         try:
             ch = fn(ctx)
