@@ -10,7 +10,7 @@ use crate::check::{self, CheckError, FileInput};
 use crate::ir;
 use crate::mapping::{self, MapError};
 use crate::syntax::{self, ast, SyntaxError};
-use crate::targets::{self, Ctx, Target, TargetError, TargetOptions};
+use crate::targets::{self, Artifact, Ctx, Target, TargetError, TargetOptions};
 
 /// Any diagnostic tripline reports, from any stage.
 #[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
@@ -143,6 +143,9 @@ pub struct Options {
     pub catalog: Arc<Catalog>,
     /// Target options.
     pub target_opts: TargetOptions,
+    /// Also build each rule's deployable artifact ([`Target::artifact`]); a refusal to
+    /// build one is an error of the rule.
+    pub artifact: bool,
 }
 
 impl Options {
@@ -181,7 +184,14 @@ impl Options {
                 },
                 spl_index: None,
             },
+            artifact: false,
         })
+    }
+
+    /// Build deployable artifacts too (`--artifact`).
+    pub fn with_artifact(mut self, artifact: bool) -> Options {
+        self.artifact = artifact;
+        self
     }
 
     /// Use another catalog.
@@ -431,8 +441,22 @@ pub struct Output {
     pub rule: String,
     /// The file it came from.
     pub path: String,
-    /// The compiled text.
+    /// The compiled text (the bare query).
     pub text: String,
+    /// The deployable artifact embedding `text`, when [`Options::artifact`] is set and the
+    /// target has one.
+    pub artifact: Option<Artifact>,
+}
+
+impl Output {
+    /// What is published for this rule: the artifact's extension and text when there is an
+    /// artifact, else the target's extension and the query.
+    pub fn file(&self, opts: &Options) -> (&'static str, &str) {
+        match &self.artifact {
+            Some(a) => (a.extension, &a.text),
+            None => (opts.target.extension(), &self.text),
+        }
+    }
 }
 
 /// The result of compiling.
@@ -449,8 +473,18 @@ impl Compiled {
         self.diagnostics.iter().any(FileDiagnostic::is_error)
     }
 
-    /// All outputs joined for one stream, as the target bundles them.
+    /// All outputs joined for one stream, as the target bundles them: the artifacts when
+    /// every output has one (a target gives an artifact for every rule or for none), else
+    /// the queries.
     pub fn bundle(&self, opts: &Options) -> String {
+        let artifacts: Option<Vec<(String, Artifact)>> = self
+            .outputs
+            .iter()
+            .map(|o| o.artifact.clone().map(|a| (o.rule.clone(), a)))
+            .collect();
+        if let Some(artifacts) = artifacts.filter(|a| !a.is_empty()) {
+            return opts.target.bundle_artifacts(&artifacts);
+        }
         let items: Vec<(String, String)> = self
             .outputs
             .iter()
@@ -462,6 +496,19 @@ impl Compiled {
 
 /// Compile one checked rule for the options' target: the text and any warnings.
 pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<(String, Vec<Error>), Vec<Error>> {
+    let opts = Options {
+        artifact: false,
+        ..opts.clone()
+    };
+    compile_one(rule, &opts).map(|(text, _, warnings)| (text, warnings))
+}
+
+/// Compile one checked rule: the text, the artifact (with [`Options::artifact`]) and any
+/// warnings.
+fn compile_one(
+    rule: &ir::Rule,
+    opts: &Options,
+) -> Result<(String, Option<Artifact>, Vec<Error>), Vec<Error>> {
     let Some(src) = opts.catalog.sources.get(&rule.source) else {
         // The checker only lets through rules whose source exists.
         return Err(Vec::new());
@@ -479,13 +526,25 @@ pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<(String, Vec<Erro
         .target
         .compile_rule(&mapped, &ctx)
         .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
-    let warnings = opts
+    let warnings: Vec<Error> = opts
         .target
         .warnings(&mapped, &ctx)
         .into_iter()
         .map(Error::from)
         .collect();
-    Ok((text, warnings))
+    let artifact = if opts.artifact {
+        match opts.target.artifact(&mapped, &text, &ctx) {
+            Ok(a) => a,
+            Err(es) => {
+                let mut all: Vec<Error> = es.into_iter().map(Error::from).collect();
+                all.extend(warnings);
+                return Err(all);
+            }
+        }
+    } else {
+        None
+    };
+    Ok((text, artifact, warnings))
 }
 
 /// Compile a loaded program.
@@ -494,12 +553,13 @@ pub fn compile_program(prog: &Program, opts: &Options) -> Compiled {
     let mut outputs = Vec::new();
     let mut diags: Vec<(usize, Error)> = Vec::new();
     for (f, rule) in &checked.rules {
-        match compile_rule(rule, opts) {
-            Ok((text, warnings)) => {
+        match compile_one(rule, opts) {
+            Ok((text, artifact, warnings)) => {
                 outputs.push(Output {
                     rule: rule.name.clone(),
                     path: prog.files[*f].display.clone(),
                     text,
+                    artifact,
                 });
                 diags.extend(warnings.into_iter().map(|e| (*f, e)));
             }

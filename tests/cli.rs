@@ -108,6 +108,71 @@ fn out_writes_one_file_per_rule() {
 }
 
 #[test]
+fn artifact_writes_deployable_files() {
+    let names = |dir: &Path| -> Vec<String> {
+        let mut n: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    let dir = scratch("artifact_sentinel");
+    let (code, out, err) = tripline(&[
+        "compile",
+        "rules/azure",
+        "--target",
+        "kql",
+        "--artifact",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    let files = names(&dir);
+    assert!(files.contains(&"password_spray_from_single_address.yaml".to_string()));
+    assert!(files.iter().all(|n| n.ends_with(".yaml")), "{files:?}");
+
+    // Defender: stateful rules are refused (exit 1), the others are written.
+    let dir = scratch("artifact_defender");
+    let (code, _, err) = tripline(&[
+        "compile",
+        "rules/azure",
+        "--target",
+        "kql",
+        "--flavor",
+        "defender",
+        "--artifact",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("tripline::target::unsupported"), "{err}");
+    assert!(err.contains("a Defender custom detection for a stateful rule"));
+    let files = names(&dir);
+    assert!(files.contains(&"signin_offensive_tool_user_agent.json".to_string()));
+    assert!(!files.contains(&"password_spray_from_single_address.json".to_string()));
+
+    // SPL to stdout: stanzas.
+    let (code, out, err) = tripline(&["compile", STORM, "--target", "spl", "--artifact"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(
+            "[tripline - Mail Items Accessed By Unexpected Application - Rule]\nsearch = "
+        ),
+        "{out}"
+    );
+    assert!(out.contains("\naction.notable.param.severity = high\n"));
+
+    // Sigma: the rule is its own artifact.
+    let (code, plain, _) = tripline(&["compile", STORM, "--target", "sigma"]);
+    assert_eq!(code, 0);
+    let (code, out, _) = tripline(&["compile", STORM, "--target", "sigma", "--artifact"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, plain);
+}
+
+#[test]
 fn usage_and_io_errors_exit_2() {
     assert_eq!(tripline(&["compile", STORM, "--target", "eql"]).0, 2);
     assert_eq!(

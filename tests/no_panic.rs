@@ -1,5 +1,6 @@
 //! Bad input gets a diagnostic, never a panic: random edits of the real rule files, and
-//! random text, go through every stage and every target.
+//! random text, go through every stage and every target (with `--artifact`: every artifact
+//! reads back to its query).
 
 use std::path::PathBuf;
 
@@ -32,7 +33,26 @@ fn all_targets(text: &str) -> usize {
         ("spl", None),
         ("sigma", None),
     ] {
-        let out = compile_program(&prog, &Options::new(t, f).expect("target"));
+        let opts = Options::new(t, f).expect("target").with_artifact(true);
+        let out = compile_program(&prog, &opts);
+        for o in &out.outputs {
+            // Every artifact reads back to the query it embeds.
+            let Some(a) = &o.artifact else { continue };
+            match a.extension {
+                "yaml" => {
+                    let v: serde_json::Value = tripline::yaml::from_str(&a.text).expect("yaml");
+                    assert_eq!(v["query"], o.text.as_str());
+                }
+                "json" => {
+                    let v: serde_json::Value = serde_json::from_str(&a.text).expect("json");
+                    assert_eq!(v["queryCondition"]["queryText"], o.text.as_str());
+                }
+                _ => {
+                    let search = a.text.lines().nth(1).expect("search line");
+                    assert!(search.starts_with("search = "));
+                }
+            }
+        }
         for d in &out.diagnostics {
             // Every diagnostic renders, with a code.
             assert!(!d.code().is_empty());

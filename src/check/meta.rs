@@ -29,7 +29,7 @@ const STATUS: &[&str] = &[
 const LEVEL: &[&str] = &["informational", "low", "medium", "high", "critical"];
 const RELATED: &[&str] = &["derived", "obsolete", "merged", "renamed", "similar"];
 /// ATT&CK tactics as Sigma tags write them.
-const TACTICS: &[&str] = &[
+pub(crate) const TACTICS: &[&str] = &[
     "reconnaissance",
     "resource-development",
     "initial-access",

@@ -9,6 +9,9 @@ mod regex_check;
 use std::collections::HashMap;
 
 pub use errors::CheckError;
+/// The ATT&CK tactics an `attack.<tactic>` tag may name.
+#[cfg(test)]
+pub(crate) use meta::TACTICS;
 
 use crate::catalog::{Catalog, FieldType, Source};
 use crate::ir::{self, CmpOp, Number, Quant, Span, StrOp, Test};

@@ -43,6 +43,11 @@ enum Command {
         /// Print diagnostics as JSON lines instead of rendered reports.
         #[arg(long)]
         json: bool,
+        /// Write deployable artifacts instead of bare queries: a Sentinel analytics rule
+        /// (kql sentinel, .yaml), a Defender XDR custom detection (kql defender, .json), a
+        /// savedsearches.conf stanza (spl, .conf); sigma rules are their own artifact.
+        #[arg(long)]
+        artifact: bool,
     },
     /// Check rules and report every diagnostic.
     Check {
@@ -141,13 +146,14 @@ pub fn run() -> ExitCode {
             catalog,
             index,
             json,
+            artifact,
         } => {
             let catalog = match load_catalog(&catalog) {
                 Ok(c) => c,
                 Err(code) => return code,
             };
             let mut opts = match Options::new(&target, flavor.as_deref()) {
-                Ok(o) => o.with_catalog(catalog),
+                Ok(o) => o.with_catalog(catalog).with_artifact(artifact),
                 Err(e) => return fail_usage(e),
             };
             opts.target_opts.spl_index = index;
@@ -168,8 +174,9 @@ pub fn run() -> ExitCode {
                         return ExitCode::from(2);
                     }
                     for o in &compiled.outputs {
-                        let file = dir.join(format!("{}.{}", o.rule, opts.target.extension()));
-                        if let Err(e) = std::fs::write(&file, &o.text) {
+                        let (ext, text) = o.file(&opts);
+                        let file = dir.join(format!("{}.{ext}", o.rule));
+                        if let Err(e) = std::fs::write(&file, text) {
                             eprintln!("error: cannot write `{}`: {e}", file.display());
                             return ExitCode::from(2);
                         }

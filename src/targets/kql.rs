@@ -37,9 +37,10 @@
 //! mapping is matched with a `(?i)` regular expression instead (Unicode simple case folding,
 //! as the language defines).
 
+mod artifact;
 mod stage;
 
-use super::{unsupported, Ctx, Target, TargetError};
+use super::{unsupported, Artifact, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
 use crate::ir::{self, Expr, Field, Number, Pred, Quant, StrOp, Test};
 
@@ -308,19 +309,9 @@ impl Target for Kql {
     }
 
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
-        // The flavour the rule was mapped for; diagnostics name it.
-        let flavor = ctx
-            .catalog_key
-            .strip_prefix("kql.")
-            .or(ctx.opts.flavor.as_deref())
-            .unwrap_or(FLAVORS[0]);
+        let flavor = flavor(ctx);
         let target = format!("kql ({flavor})");
-        let table = ctx
-            .source
-            .targets
-            .get(ctx.catalog_key)
-            .and_then(|t| t.table.as_deref());
-        let Some(table) = table else {
+        let Some(table) = table(ctx) else {
             return Err(vec![TargetError::NoTable {
                 target,
                 source_name: ctx.source_name.to_string(),
@@ -384,9 +375,56 @@ impl Target for Kql {
         }
     }
 
+    /// `sentinel`: a scheduled analytics rule (YAML); `defender`: a custom detection rule
+    /// (JSON). See the `artifact` submodule.
+    fn artifact(
+        &self,
+        rule: &ir::Rule,
+        query: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<Artifact>, Vec<TargetError>> {
+        let a = if flavor(ctx) == "defender" {
+            artifact::defender(rule, query)?
+        } else {
+            // `compile_rule` has already refused a source without a table.
+            artifact::sentinel(rule, query, table(ctx).unwrap_or_default(), ctx)?
+        };
+        Ok(Some(a))
+    }
+
+    /// YAML documents (`---` before each); JSON values one after another.
+    fn bundle_artifacts(&self, artifacts: &[(String, Artifact)]) -> String {
+        let mut s = String::new();
+        for (i, (_, a)) in artifacts.iter().enumerate() {
+            if a.extension == "yaml" {
+                s.push_str("---\n");
+            } else if i > 0 {
+                s.push('\n');
+            }
+            s.push_str(&a.text);
+        }
+        s
+    }
+
     fn comment(&self, text: &str) -> String {
         format!("// {}", text.replace(['\n', '\r'], " "))
     }
+}
+
+/// The flavour the rule was mapped for (diagnostics name it).
+fn flavor<'a>(ctx: &'a Ctx) -> &'a str {
+    ctx.catalog_key
+        .strip_prefix("kql.")
+        .or(ctx.opts.flavor.as_deref())
+        .unwrap_or(FLAVORS[0])
+}
+
+/// The catalog's table for the rule's source on this flavour.
+fn table<'a>(ctx: &'a Ctx) -> Option<&'a str> {
+    ctx.source
+        .targets
+        .get(ctx.catalog_key)
+        .and_then(|t| t.table.as_deref())
 }
 
 /// The top-level conjuncts of `e` (nested `And`s flattened), in order.

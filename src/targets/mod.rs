@@ -8,6 +8,7 @@ use miette::SourceSpan;
 use crate::catalog::Source;
 use crate::ir;
 
+pub mod attack;
 pub mod kql;
 pub mod sigma;
 pub mod spl;
@@ -31,6 +32,16 @@ pub struct Ctx<'a> {
     pub opts: &'a TargetOptions,
     /// The catalog key the rule was mapped with (`kql.sentinel`).
     pub catalog_key: &'a str,
+}
+
+/// A deployable file for one compiled rule: what a pipeline publishes to the SIEM
+/// (a Sentinel analytics rule, a Defender custom detection, a `savedsearches.conf` stanza).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// The extension of the file written with `--out` (`yaml`, `json`, `conf`).
+    pub extension: &'static str,
+    /// The file's text, ending in a newline.
+    pub text: String,
 }
 
 /// A target's refusal to emit something it cannot express exactly.
@@ -117,6 +128,25 @@ pub trait Target: Sync {
     /// standard leaves to each engine. Empty by default.
     fn warnings(&self, _rule: &ir::Rule, _ctx: &Ctx) -> Vec<TargetError> {
         Vec::new()
+    }
+
+    /// The deployable artifact for a rule that compiled to `query`: `None` when the target
+    /// has none (the query itself is what is published). A refusal is the same coded error
+    /// as in [`Target::compile_rule`].
+    fn artifact(
+        &self,
+        _rule: &ir::Rule,
+        _query: &str,
+        _ctx: &Ctx,
+    ) -> Result<Option<Artifact>, Vec<TargetError>> {
+        Ok(None)
+    }
+
+    /// Join several artifacts into one stream (stdout): by default each artifact's text,
+    /// separated by a blank line.
+    fn bundle_artifacts(&self, artifacts: &[(String, Artifact)]) -> String {
+        let texts: Vec<&str> = artifacts.iter().map(|(_, a)| a.text.as_str()).collect();
+        texts.join("\n")
     }
 
     /// How a line comment is written (used to label rules when several go to one stream).

@@ -75,8 +75,9 @@
 //! with non-ASCII letters in the *data* (e.g. the Kelvin sign, which Unicode lower-cases to
 //! `k`) is assumed to match.
 
-use super::{unsupported, Ctx, Target, TargetError};
+use super::{unsupported, Artifact, Ctx, Target, TargetError};
 
+mod artifact;
 mod stage;
 mod validate;
 
@@ -172,6 +173,16 @@ impl Target for Spl {
             )]
         })?;
         Ok(out)
+    }
+
+    /// A `savedsearches.conf` stanza (see the `artifact` submodule).
+    fn artifact(
+        &self,
+        rule: &ir::Rule,
+        query: &str,
+        ctx: &Ctx,
+    ) -> Result<Option<Artifact>, Vec<TargetError>> {
+        artifact::stanza(rule, query, ctx).map(Some)
     }
 
     fn comment(&self, text: &str) -> String {
