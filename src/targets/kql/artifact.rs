@@ -18,9 +18,10 @@
 //!   `queryPeriod` of at least `queryFrequency` and at most 14 days). Durations are rounded
 //!   up to whole minutes unless said otherwise:
 //!   - a rule without a stage: every hour over the last hour (`1h` / `1h`);
-//!   - `threshold ... window W`: `W` / `W` (at least 5 minutes). Windows are aligned to the
-//!     epoch and runs are not, so a run sees the windows at the edges of its period in part
-//!     (as with any scheduled search: see `grammar/README.md` and the SPL notes);
+//!   - `threshold ... window W`: `W` / `2W` (`W` at least 5 minutes, `2W` at most 14 days).
+//!     Windows are aligned to the epoch and runs are not, so a run over only `W` would see
+//!     every window in two parts; over `2W`, each window lies wholly inside the period of the
+//!     first run after it ends (a window may then alert in two successive runs);
 //!   - `sequence ... within T`: `queryFrequency` = `T` (at least 5 minutes, and at most
 //!     14 days − `T`), `queryPeriod` = `T` + `queryFrequency`. A chain ends at most one
 //!     frequency before the first run after it, and starts at most `T` before its end, so
@@ -107,14 +108,14 @@ fn sentinel_schedule(stage: Option<&Stage>) -> Result<(u64, u64), String> {
         None => Ok((60, 60)),
         Some(Stage::Threshold { window, .. }) => {
             let w = up(*window).max(MIN_FREQUENCY);
-            if w > MAX_PERIOD {
+            if 2 * w > MAX_PERIOD {
                 return Err(format!(
-                    "the window is {}, and a Sentinel rule runs at most every 14 days over at \
-                     most the last 14 days",
+                    "the window is {}; to see every window whole a rule looks back two \
+                     windows, and a Sentinel rule looks back at most 14 days",
                     window.text()
                 ));
             }
-            Ok((w, w))
+            Ok((w, 2 * w))
         }
         Some(Stage::Sequence { within, .. }) => {
             let t = up(*within);
@@ -422,7 +423,7 @@ rule spray {
                  requiredDataConnectors:\n\
                  - connectorId: AzureActiveDirectory\n  dataTypes:\n  - SigninLogs\n\
                  queryFrequency: 1h\n\
-                 queryPeriod: 1h\n\
+                 queryPeriod: 2h\n\
                  triggerOperator: gt\n\
                  triggerThreshold: 0\n\
                  tactics:\n- CredentialAccess\n\
@@ -514,12 +515,13 @@ rule spray {
         let m = "    match ResultType == 50126\n";
         assert_eq!(schedule(m), s("1h", "1h"));
         let t = |w: &str| format!("{m}    threshold count > 5 by IPAddress window {w}");
-        assert_eq!(schedule(&t("1h")), s("1h", "1h"));
-        assert_eq!(schedule(&t("1d")), s("1d", "1d"));
-        assert_eq!(schedule(&t("1m")), s("5m", "5m"));
-        assert_eq!(schedule(&t("90s")), s("5m", "5m"));
-        assert_eq!(schedule(&t("330s")), s("6m", "6m"));
-        assert_eq!(schedule(&t("14d")), s("14d", "14d"));
+        // Threshold rules look back two windows, so each window is seen whole.
+        assert_eq!(schedule(&t("1h")), s("1h", "2h"));
+        assert_eq!(schedule(&t("1d")), s("1d", "2d"));
+        assert_eq!(schedule(&t("1m")), s("5m", "10m"));
+        assert_eq!(schedule(&t("90s")), s("5m", "10m"));
+        assert_eq!(schedule(&t("330s")), s("6m", "12m"));
+        assert_eq!(schedule(&t("7d")), s("7d", "14d"));
         let seq = |w: &str| {
             let text = format!(
                 "condition a = ResultType == 50126\ncondition b = ResultType == 0\n{}",

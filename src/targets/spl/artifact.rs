@@ -93,8 +93,10 @@ fn schedule(stage: Option<&Stage>) -> Result<(String, String, String), String> {
     match stage {
         None => lagged(60, 60),
         Some(Stage::Threshold { window, .. }) => {
+            // Look back two windows so that every (epoch-aligned) window is seen whole by
+            // the first run after it ends.
             let w = up(*window).max(1);
-            lagged(w, cron_period(w))
+            lagged(2 * w, cron_period(w))
         }
         Some(Stage::Sequence { within, .. }) => {
             let t = up(*within);
@@ -352,7 +354,7 @@ rule spray {
                 "[tripline - Password Spray: one address - Rule]\n\
                  search = {search}\n\
                  cron_schedule = 0 * * * *\n\
-                 dispatch.earliest_time = -70m@m\n\
+                 dispatch.earliest_time = -130m@m\n\
                  dispatch.latest_time = -10m@m\n\
                  enableSched = 1\n\
                  counttype = number of events\n\
@@ -411,14 +413,15 @@ rule spray {
     fn schedules() {
         let s = |c: &str, e: &str, l: &str| (c.to_string(), e.to_string(), l.to_string());
         let t = |w: &str| format!("    threshold count > 5 by IPAddress window {w}");
-        assert_eq!(times(&t("1h")), s("0 * * * *", "-70m@m", "-10m@m"));
-        assert_eq!(times(&t("15m")), s("*/15 * * * *", "-25m@m", "-10m@m"));
-        assert_eq!(times(&t("7m")), s("*/6 * * * *", "-17m@m", "-10m@m"));
-        assert_eq!(times(&t("30s")), s("* * * * *", "-11m@m", "-10m@m"));
-        assert_eq!(times(&t("90m")), s("0 * * * *", "-100m@m", "-10m@m"));
-        assert_eq!(times(&t("6h")), s("0 */6 * * *", "-370m@m", "-10m@m"));
-        assert_eq!(times(&t("1d")), s("0 0 * * *", "-1450m@m", "-10m@m"));
-        assert_eq!(times(&t("7d")), s("0 0 * * *", "-10090m@m", "-10m@m"));
+        // Threshold searches look back two windows (plus the lag), so each window is seen whole.
+        assert_eq!(times(&t("1h")), s("0 * * * *", "-130m@m", "-10m@m"));
+        assert_eq!(times(&t("15m")), s("*/15 * * * *", "-40m@m", "-10m@m"));
+        assert_eq!(times(&t("7m")), s("*/6 * * * *", "-24m@m", "-10m@m"));
+        assert_eq!(times(&t("30s")), s("* * * * *", "-12m@m", "-10m@m"));
+        assert_eq!(times(&t("90m")), s("0 * * * *", "-190m@m", "-10m@m"));
+        assert_eq!(times(&t("6h")), s("0 */6 * * *", "-730m@m", "-10m@m"));
+        assert_eq!(times(&t("1d")), s("0 0 * * *", "-2890m@m", "-10m@m"));
+        assert_eq!(times(&t("7d")), s("0 0 * * *", "-20170m@m", "-10m@m"));
         let q = |w: &str| format!("    sequence by UserPrincipalName within {w} [a, b]");
         assert_eq!(times(&q("30m")), s("*/30 * * * *", "-70m@m", "-10m@m"));
         assert_eq!(times(&q("2h")), s("0 */2 * * *", "-250m@m", "-10m@m"));
