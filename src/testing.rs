@@ -93,6 +93,27 @@ impl TestReport {
     }
 }
 
+/// The source's timestamp field (in source field names) for a rule, or "" when none.
+fn timestamp_field(catalog: &Catalog, rule: &ir::Rule) -> String {
+    catalog
+        .sources
+        .get(&rule.source)
+        .and_then(|s| s.timestamp.clone())
+        .unwrap_or_default()
+}
+
+/// The query time of a stream case: `at`, or one second after the latest event.
+fn query_time(at: Option<i64>, events: &[Value], ts: &str) -> i64 {
+    at.unwrap_or_else(|| {
+        events
+            .iter()
+            .filter_map(|e| stage::event_time(e, ts))
+            .max()
+            .unwrap_or(0)
+            + 1000
+    })
+}
+
 /// All cases of a rule: inline ones, then those of its JSONL files.
 pub fn cases_of(rule: &ir::Rule, rule_path: &Path) -> (Vec<ir::TestCase>, Vec<TestFileError>) {
     let mut cases = rule.tests.clone();
@@ -184,11 +205,7 @@ pub fn run_tests(prog: &Program, catalog: &Catalog) -> TestReport {
             });
         }
         if let Some(stage) = &rule.stage {
-            let ts = catalog
-                .sources
-                .get(&rule.source)
-                .and_then(|s| s.timestamp.clone())
-                .unwrap_or_default();
+            let ts = timestamp_field(catalog, rule);
             for t in &rule.stream_tests {
                 let events = match stream_events(t, Path::new(&file.display)) {
                     Ok(e) => e,
@@ -201,14 +218,7 @@ pub fn run_tests(prog: &Program, catalog: &Catalog) -> TestReport {
                         continue;
                     }
                 };
-                let now = t.at.unwrap_or_else(|| {
-                    events
-                        .iter()
-                        .filter_map(|e| stage::event_time(e, &ts))
-                        .max()
-                        .unwrap_or(0)
-                        + 1000
-                });
+                let now = query_time(t.at, &events, &ts);
                 let alerts = stage::run(&mut ev, rule, stage, &events, &ts, now);
                 let ok = stage::alerts_match(&t.alerts, &alerts);
                 let explanation = if ok {
@@ -319,17 +329,8 @@ pub fn hunt(rules: &[ir::Rule], events: &str, catalog: &Catalog) -> (Vec<Hit>, V
     }
     for r in rules {
         let Some(st) = &r.stage else { continue };
-        let ts = catalog
-            .sources
-            .get(&r.source)
-            .and_then(|s| s.timestamp.clone())
-            .unwrap_or_default();
-        let now = all
-            .iter()
-            .filter_map(|e| stage::event_time(e, &ts))
-            .max()
-            .unwrap_or(0)
-            + 1000;
+        let ts = timestamp_field(catalog, r);
+        let now = query_time(None, &all, &ts);
         for alert in stage::run(&mut ev, r, st, &all, &ts, now) {
             hits.push(Hit::Alert {
                 rule: r.name.clone(),
@@ -359,25 +360,14 @@ pub fn export_cases(prog: &Program, catalog: &Catalog, dir: &Path) -> std::io::R
         std::fs::write(dir.join(format!("{}.jsonl", rule.name)), text)?;
         if let Some(st) = &rule.stage {
             // Stream cases: the events, the query time, and the evaluator's alerts.
-            let ts = catalog
-                .sources
-                .get(&rule.source)
-                .and_then(|s| s.timestamp.clone())
-                .unwrap_or_default();
+            let ts = timestamp_field(catalog, rule);
             let mut ev = Evaluator::new();
             let mut out = Vec::new();
             for t in &rule.stream_tests {
                 let Ok(events) = stream_events(t, Path::new(&prog.files[*f].display)) else {
                     continue;
                 };
-                let now = t.at.unwrap_or_else(|| {
-                    events
-                        .iter()
-                        .filter_map(|e| stage::event_time(e, &ts))
-                        .max()
-                        .unwrap_or(0)
-                        + 1000
-                });
+                let now = query_time(t.at, &events, &ts);
                 let alerts = stage::run(&mut ev, rule, st, &events, &ts, now);
                 out.push(serde_json::json!({
                     "name": t.name,

@@ -114,6 +114,18 @@ fn load_catalog(path: &Option<PathBuf>) -> Result<Catalog, ExitCode> {
     Ok(builtin.overlay(user))
 }
 
+/// The catalog and the loaded rule files, or the exit code of a usage / I/O error.
+fn load_inputs(
+    paths: &[PathBuf],
+    catalog: &Option<PathBuf>,
+) -> Result<(driver::Program, Catalog), ExitCode> {
+    let catalog = load_catalog(catalog)?;
+    let prog = driver::collect_inputs(paths)
+        .and_then(|f| driver::Program::load(&f))
+        .map_err(fail_usage)?;
+    Ok((prog, catalog))
+}
+
 fn report(diags: &[FileDiagnostic], json: bool) {
     let color = std::io::stderr().is_terminal();
     let mut err = std::io::stderr().lock();
@@ -194,14 +206,9 @@ pub fn run() -> ExitCode {
             catalog,
             json,
         } => {
-            let catalog = match load_catalog(&catalog) {
-                Ok(c) => c,
+            let (files, catalog) = match load_inputs(&paths, &catalog) {
+                Ok(x) => x,
                 Err(code) => return code,
-            };
-            let files = match driver::collect_inputs(&paths).and_then(|f| driver::Program::load(&f))
-            {
-                Ok(p) => p,
-                Err(e) => return fail_usage(e),
             };
             let checked = driver::check_program(&files, &catalog);
             report(&checked.diagnostics, json);
@@ -224,14 +231,9 @@ pub fn run() -> ExitCode {
             verbose,
             export,
         } => {
-            let catalog = match load_catalog(&catalog) {
-                Ok(c) => c,
+            let (prog, catalog) = match load_inputs(&paths, &catalog) {
+                Ok(x) => x,
                 Err(code) => return code,
-            };
-            let prog = match driver::collect_inputs(&paths).and_then(|f| driver::Program::load(&f))
-            {
-                Ok(p) => p,
-                Err(e) => return fail_usage(e),
             };
             let rep = tripline::testing::run_tests(&prog, &catalog);
             if let Some(dir) = export {
@@ -288,14 +290,9 @@ pub fn run() -> ExitCode {
             events,
             catalog,
         } => {
-            let catalog = match load_catalog(&catalog) {
-                Ok(c) => c,
+            let (prog, catalog) = match load_inputs(&paths, &catalog) {
+                Ok(x) => x,
                 Err(code) => return code,
-            };
-            let prog = match driver::collect_inputs(&paths).and_then(|f| driver::Program::load(&f))
-            {
-                Ok(p) => p,
-                Err(e) => return fail_usage(e),
             };
             let text = match std::fs::read_to_string(&events) {
                 Ok(t) => t,
