@@ -292,6 +292,16 @@ pub enum CheckError {
         #[label("{reason}")]
         span: SourceSpan,
     },
+    /// Named conditions that refer to each other too deeply.
+    #[error("conditions refer to conditions more than {limit} levels deep")]
+    #[diagnostic(code(tripline::check::condition_depth))]
+    ConditionDepth {
+        /// The limit.
+        limit: usize,
+        /// The reference past the limit.
+        #[label("one level too deep")]
+        span: SourceSpan,
+    },
     /// A named condition that refers to itself.
     #[error("condition `{name}` refers to itself")]
     #[diagnostic(code(tripline::check::condition_cycle))]

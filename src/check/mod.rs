@@ -907,6 +907,16 @@ impl<'a> Checker<'a> {
                     return None;
                 };
                 let key = format!("{cf}:{}", c.name.name);
+                if stack.len() >= crate::syntax::MAX_DEPTH {
+                    self.err(
+                        f,
+                        CheckError::ConditionDepth {
+                            limit: crate::syntax::MAX_DEPTH,
+                            span: id.span.into(),
+                        },
+                    );
+                    return None;
+                }
                 if stack.contains(&key) {
                     self.err(
                         f,

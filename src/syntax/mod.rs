@@ -35,6 +35,19 @@ pub enum SyntaxError {
         #[help]
         help: Option<String>,
     },
+    /// Brackets or `not`s nested deeper than the parser allows.
+    #[error("nested more than {limit} levels deep")]
+    #[diagnostic(
+        code(tripline::syntax::too_deep),
+        help("split the expression into named conditions")
+    )]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+        /// Where the limit is passed.
+        #[label("level {limit} + 1 starts here")]
+        span: SourceSpan,
+    },
     /// A test event that is not valid JSON.
     #[error("test event is not valid JSON: {message}")]
     #[diagnostic(
@@ -70,6 +83,7 @@ impl SyntaxError {
     pub fn offset(&self) -> usize {
         match self {
             SyntaxError::Unexpected { span, .. }
+            | SyntaxError::TooDeep { span, .. }
             | SyntaxError::BadEscape { span, .. }
             | SyntaxError::BadJson { span, .. } => span.offset(),
         }
@@ -81,6 +95,11 @@ impl SyntaxError {
 /// (a line starting with `rule`, `list`, `condition` or `import`) is parsed on its own, so
 /// one broken item does not hide the others.
 pub fn parse(text: &str) -> (ast::File, Vec<SyntaxError>) {
+    // Every later stage walks the tree recursively: refuse absurd nesting up front, so that
+    // no input can exhaust the stack.
+    if let Some(e) = too_deep(text) {
+        return (ast::File::default(), vec![e]);
+    }
     // Detailed error tracking slows pest down; it is switched on (for the rest of the
     // process) only to explain a failure, so messages never depend on what ran before.
     let mut errors = Vec::new();
@@ -129,6 +148,85 @@ fn parse_text(text: &str, errors: &mut Vec<SyntaxError>) -> Option<ast::File> {
             errors.push(from_pest(e, text.len()));
             None
         }
+    }
+}
+
+/// How deeply brackets and `not`s may nest.
+pub const MAX_DEPTH: usize = 128;
+
+/// Find the first place where brackets (outside strings and comments) or a run of `not`s
+/// nest deeper than [`MAX_DEPTH`].
+fn too_deep(text: &str) -> Option<SyntaxError> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut nots = 0usize;
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let find = |from: usize, pat: &[u8]| -> usize {
+        b[from..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map(|p| from + p + pat.len())
+            .unwrap_or(b.len())
+    };
+    while i < b.len() {
+        let c = b[i];
+        if b[i..].starts_with(b"//") {
+            i = find(i, b"\n");
+            continue;
+        }
+        if b[i..].starts_with(b"\"\"\"") {
+            i = find(i + 3, b"\"\"\"");
+            continue;
+        }
+        if b[i..].starts_with(b"r#\"") && (i == 0 || !word(b[i - 1])) {
+            i = find(i + 3, b"\"#");
+            continue;
+        }
+        if b[i..].starts_with(b"r\"") && (i == 0 || !word(b[i - 1])) {
+            i = find(i + 2, b"\"");
+            continue;
+        }
+        if c == b'"' {
+            i += 1;
+            while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            nots = 0;
+            continue;
+        }
+        let start = i;
+        match c {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ if word(c) => {
+                while i < b.len() && word(b[i]) {
+                    i += 1;
+                }
+                nots = if &b[start..i] == b"not" { nots + 1 } else { 0 };
+                if depth + nots > MAX_DEPTH {
+                    return Some(deep(start, i));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() && c != b'(' {
+            nots = 0;
+        }
+        if depth + nots > MAX_DEPTH {
+            return Some(deep(start, start + 1));
+        }
+        i += 1;
+    }
+    None
+}
+
+fn deep(start: usize, end: usize) -> SyntaxError {
+    SyntaxError::TooDeep {
+        limit: MAX_DEPTH,
+        span: Span::new(start, end).into(),
     }
 }
 
@@ -269,5 +367,45 @@ fn from_pest(e: pest::error::Error<Rule>, len: usize) -> SyntaxError {
         message,
         span: Span::new(start, end).into(),
         help: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(matches: &str) -> String {
+        format!("rule r {{\n  source m365.audit\n  match {matches}\n}}\n")
+    }
+
+    #[test]
+    fn nesting_is_limited_with_a_coded_error() {
+        let ok = rule(&format!("{}A == \"x\"{}", "(".repeat(100), ")".repeat(100)));
+        assert!(parse(&ok).1.is_empty());
+        let parens = rule(&format!(
+            "{}A == \"x\"{}",
+            "(".repeat(20_000),
+            ")".repeat(20_000)
+        ));
+        let errs = parse(&parens).1;
+        assert!(
+            matches!(errs[..], [SyntaxError::TooDeep { .. }]),
+            "{errs:?}"
+        );
+        let nots = rule(&format!("{}A == \"x\"", "not ".repeat(20_000)));
+        assert!(matches!(parse(&nots).1[..], [SyntaxError::TooDeep { .. }]));
+        let json = format!(
+            "rule r {{\n  test \"t\" expect match {}{}\n}}",
+            "{\"a\": ".repeat(5000),
+            "}".repeat(5000)
+        );
+        assert!(matches!(parse(&json).1[..], [SyntaxError::TooDeep { .. }]));
+        // Brackets inside strings and comments do not count.
+        let quoted = rule(&format!(
+            "A == \"{}\" // {}",
+            "(".repeat(500),
+            "[".repeat(500)
+        ));
+        assert!(parse(&quoted).1.is_empty());
     }
 }
