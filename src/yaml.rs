@@ -1,6 +1,7 @@
 //! The one place that touches `serde_yaml`, so the YAML crate can be swapped later.
 
 use serde::de::DeserializeOwned;
+use serde::Deserialize as _;
 use serde::Serialize;
 
 /// Deserialize a YAML document; the error is rendered as text.
@@ -11,4 +12,11 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
 /// Serialize a value to YAML text.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
     serde_yaml::to_string(value).map_err(|e| e.to_string())
+}
+
+/// Deserialize every document of a multi-document YAML stream (`---` separated).
+pub fn from_str_all<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, String> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|d| T::deserialize(d).map_err(|e| e.to_string()))
+        .collect()
 }

@@ -8,7 +8,6 @@ use crate::ir::{
     CountOp, Duration, Expr, Field, Meta, Number, Pred, Rule, Span, Stage, Step, StrOp, Test,
 };
 use crate::targets::{Target, TargetError, TargetOptions};
-use serde::Deserialize;
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------------
@@ -225,9 +224,7 @@ fn reasons(rule: &Rule) -> Vec<String> {
 
 /// Every document of a YAML stream.
 fn docs(text: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(text)
-        .map(|d| Value::deserialize(d).unwrap_or_else(|e| panic!("{e}\n{text}")))
-        .collect()
+    crate::yaml::from_str_all(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
 const SPRAY_ID: &str = "9b7f2a8e-2c61-4c52-9a0b-6a3f4d1e7c55";
