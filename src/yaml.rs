@@ -1,7 +1,6 @@
 //! The one place that touches `serde_yaml`, so the YAML crate can be swapped later.
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize as _;
 use serde::Serialize;
 
 /// Deserialize a YAML document; the error is rendered as text.
