@@ -31,6 +31,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Target(#[from] TargetError),
+    /// From `sigma_in` (reading a Sigma rule).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    SigmaIn(#[from] crate::sigma_in::SigmaInError),
     /// From `tripline test`.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -109,6 +113,13 @@ pub enum IoError {
         path: String,
         /// Why.
         reason: String,
+    },
+    /// No Sigma files were found.
+    #[error("no .yml or .yaml files found in {paths}")]
+    #[diagnostic(code(tripline::io::no_sigma_input))]
+    NoSigmaInput {
+        /// The paths given.
+        paths: String,
     },
     /// No rule files were found.
     #[error("no .trip files found in {paths}")]
@@ -225,6 +236,36 @@ pub struct Program {
 
 /// Expand paths: files as given, directories walked for `*.trip` in sorted order.
 pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
+    let out = collect_files(paths, &["trip"])?;
+    if out.is_empty() {
+        return Err(IoError::NoInput {
+            paths: joined(paths),
+        });
+    }
+    Ok(out)
+}
+
+/// Expand paths: files as given, directories walked for `*.yml` / `*.yaml` in sorted order.
+pub fn collect_sigma_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
+    let out = collect_files(paths, &["yml", "yaml"])?;
+    if out.is_empty() {
+        return Err(IoError::NoSigmaInput {
+            paths: joined(paths),
+        });
+    }
+    Ok(out)
+}
+
+fn joined(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Files as given, directories walked for files with one of `exts`, deduplicated.
+fn collect_files(paths: &[PathBuf], exts: &[&str]) -> Result<Vec<PathBuf>, IoError> {
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| IoError::Read {
@@ -238,7 +279,7 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_file())
                 .map(|e| e.into_path())
-                .filter(|p| p.extension().is_some_and(|x| x == "trip"))
+                .filter(|p| p.extension().is_some_and(|x| exts.iter().any(|e| x == *e)))
                 .collect();
             found.sort();
             out.extend(found);
@@ -248,15 +289,6 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
     }
     let mut seen = std::collections::HashSet::new();
     out.retain(|p| seen.insert(normalize(p)));
-    if out.is_empty() {
-        return Err(IoError::NoInput {
-            paths: paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
     Ok(out)
 }
 
@@ -513,6 +545,15 @@ fn compile_one(
         // The checker only lets through rules whose source exists.
         return Err(Vec::new());
     };
+    compile_in_source(rule, src, opts)
+}
+
+/// Compile one rule for a source given directly rather than looked up in the catalog.
+fn compile_in_source(
+    rule: &ir::Rule,
+    src: &crate::catalog::Source,
+    opts: &Options,
+) -> Result<(String, Option<Artifact>, Vec<Error>), Vec<Error>> {
     let key = opts.target.catalog_key(&opts.flavor);
     let mapped = mapping::map_rule(rule, &rule.source, src, &key)
         .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
@@ -596,4 +637,52 @@ pub fn compile_paths(paths: &[PathBuf], opts: &Options) -> Result<Compiled, IoEr
     let files = collect_inputs(paths)?;
     let prog = Program::load(&files)?;
     Ok(compile_program(&prog, opts))
+}
+
+/// Read one Sigma rule file's text and compile it for the options' target. The rule is
+/// named after `path`'s file stem. Errors are the reader's refusals or the compiler's.
+pub fn convert_sigma(path: &str, text: &str, opts: &Options) -> Result<Output, Vec<Error>> {
+    let read = crate::sigma_in::read(text)
+        .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
+    let mut rule = read.rule;
+    if let Some(stem) = Path::new(path).file_stem() {
+        rule.name = crate::sigma_in::identifier(&stem.to_string_lossy());
+    }
+    let (text, artifact, _warnings) = compile_in_source(&rule, &read.source, opts)?;
+    Ok(Output {
+        rule: rule.name,
+        path: path.to_string(),
+        text,
+        artifact,
+    })
+}
+
+/// Read and compile Sigma rule files (files as given, directories walked for `*.yml` and
+/// `*.yaml`), in sorted order.
+pub fn convert_sigma_paths(paths: &[PathBuf], opts: &Options) -> Result<Compiled, IoError> {
+    let files = collect_sigma_inputs(paths)?;
+    let mut outputs = Vec::new();
+    let mut diagnostics = Vec::new();
+    for p in &files {
+        let text = std::fs::read_to_string(p).map_err(|e| IoError::Read {
+            path: p.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let shown = display(p);
+        match convert_sigma(&shown, &text, opts) {
+            Ok(o) => outputs.push(o),
+            Err(es) => {
+                let text: Arc<str> = text.into();
+                diagnostics.extend(es.into_iter().map(|error| FileDiagnostic {
+                    path: shown.clone(),
+                    text: text.clone(),
+                    error,
+                }));
+            }
+        }
+    }
+    Ok(Compiled {
+        outputs,
+        diagnostics,
+    })
 }

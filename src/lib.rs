@@ -9,6 +9,7 @@ pub mod check;
 pub mod driver;
 pub mod ir;
 pub mod mapping;
+pub mod sigma_in;
 pub mod syntax;
 pub mod targets;
 pub mod yaml;

@@ -303,3 +303,37 @@ fn sources_lists_the_catalog() {
     }
     assert!(out.contains("AppId"));
 }
+
+#[test]
+fn convert_sigma_exit_codes() {
+    let dir = scratch("convert_sigma");
+    let good = "title: Good\nid: 5a1e6c8b-1111-4222-8333-944445555666\nstatus: test\nlevel: low\n\
+                description: Detects x.\ndate: 2024-01-01\nlogsource:\n    product: windows\n    \
+                category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\cmd.exe'\n    \
+                condition: sel\n";
+    std::fs::write(dir.join("good.yml"), good).expect("write");
+    let (code, out, err) = tripline(&[
+        "convert-sigma",
+        dir.join("good.yml").to_str().unwrap(),
+        "--target",
+        "kql",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("// rule: good\nSigmaEvents\n| where Image endswith"),
+        "{out}"
+    );
+    let bad = good.replace("Image|endswith", "Image|windash");
+    std::fs::write(dir.join("bad.yaml"), bad).expect("write");
+    let (code, out, err) = tripline(&["convert-sigma", dir.to_str().unwrap(), "--target", "spl"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("tripline::sigma_in::unsupported_modifier"),
+        "{err}"
+    );
+    assert!(out.contains("rule: good"), "{out}");
+    let (code, _, _) = tripline(&["convert-sigma", "no/such/dir", "--target", "spl"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = tripline(&["convert-sigma", dir.to_str().unwrap(), "--target", "nope"]);
+    assert_eq!(code, 2);
+}

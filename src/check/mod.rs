@@ -9,6 +9,12 @@ mod regex_check;
 use std::collections::HashMap;
 
 pub use errors::CheckError;
+
+/// `Ok` when `pattern` is in the portable regular-expression subset (see `grammar/README.md`),
+/// otherwise why not.
+pub fn portable_regex(pattern: &str) -> Result<(), String> {
+    regex_check::check(pattern)
+}
 /// The ATT&CK tactics an `attack.<tactic>` tag may name.
 #[cfg(test)]
 pub(crate) use meta::TACTICS;

@@ -49,6 +49,21 @@ enum Command {
         #[arg(long)]
         artifact: bool,
     },
+    /// Read Sigma rules (YAML) and compile them to a target query language.
+    ConvertSigma {
+        /// Sigma rule files or directories (walked for *.yml and *.yaml).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The target: kql, spl or sigma.
+        #[arg(long, short)]
+        target: String,
+        /// The target's flavor (kql: sentinel or defender).
+        #[arg(long)]
+        flavor: Option<String>,
+        /// Print diagnostics as JSON lines instead of rendered reports.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check rules and report every diagnostic.
     Check {
         /// Rule files or directories.
@@ -194,6 +209,30 @@ pub fn run() -> ExitCode {
                         }
                     }
                 }
+            }
+            if compiled.failed() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Command::ConvertSigma {
+            paths,
+            target,
+            flavor,
+            json,
+        } => {
+            let opts = match Options::new(&target, flavor.as_deref()) {
+                Ok(o) => o,
+                Err(e) => return fail_usage(e),
+            };
+            let compiled = match driver::convert_sigma_paths(&paths, &opts) {
+                Ok(c) => c,
+                Err(e) => return fail_usage(e),
+            };
+            report(&compiled.diagnostics, json);
+            if !compiled.outputs.is_empty() {
+                print!("{}", compiled.bundle(&opts));
             }
             if compiled.failed() {
                 ExitCode::from(1)

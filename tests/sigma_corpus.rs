@@ -1,0 +1,86 @@
+//! Robustness over the public SigmaHQ corpus (`../shared/corpus/sigmahq`, data only, not in
+//! the repository): every rule is read and converted to KQL (sentinel), SPL and Sigma with
+//! no panic; every failure is a coded diagnostic; at least `FLOOR` rules convert to all
+//! three targets.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tripline::driver::{collect_sigma_inputs, convert_sigma, Options};
+
+/// Rules that convert to every target (3,476 of 3,754 measured 2026-11-28, minus a margin).
+const FLOOR: usize = 3450;
+
+#[test]
+fn sigmahq_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigmahq");
+    if !dir.is_dir() {
+        eprintln!(
+            "SKIPPED: SigmaHQ corpus not found at {} -- the Sigma corpus test did not run",
+            dir.display()
+        );
+        return;
+    }
+    let files = collect_sigma_inputs(std::slice::from_ref(&dir)).expect("corpus readable");
+    let targets = [
+        Options::new("kql", Some("sentinel")).expect("kql"),
+        Options::new("spl", None).expect("spl"),
+        Options::new("sigma", None).expect("sigma"),
+    ];
+    let mut all_ok = 0;
+    let mut per_target = [0usize; 3];
+    let mut codes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut uncoded = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("readable");
+        let shown = f.display().to_string();
+        let mut ok = true;
+        let mut rule_codes = std::collections::BTreeSet::new();
+        for (i, opts) in targets.iter().enumerate() {
+            match convert_sigma(&shown, &text, opts) {
+                Ok(o) => {
+                    assert!(!o.text.trim().is_empty(), "{shown}: empty output");
+                    per_target[i] += 1;
+                }
+                Err(es) => {
+                    ok = false;
+                    if es.is_empty() {
+                        uncoded.push(shown.clone());
+                    }
+                    for e in &es {
+                        use miette::Diagnostic;
+                        match e.code() {
+                            Some(c) => {
+                                rule_codes.insert(c.to_string());
+                            }
+                            None => uncoded.push(format!("{shown}: {e}")),
+                        }
+                    }
+                }
+            }
+        }
+        if ok {
+            all_ok += 1;
+        }
+        for c in rule_codes {
+            *codes.entry(c).or_default() += 1;
+        }
+    }
+    eprintln!(
+        "SigmaHQ corpus: {} files; converted to all three targets: {all_ok}; kql (sentinel): {}, spl: {}, sigma: {}",
+        files.len(),
+        per_target[0],
+        per_target[1],
+        per_target[2]
+    );
+    eprintln!("refused, by code (rules with at least one diagnostic of that code on any target):");
+    for (c, n) in &codes {
+        eprintln!("    {n:>5}  {c}");
+    }
+    assert!(uncoded.is_empty(), "failures without a code: {uncoded:#?}");
+    assert!(
+        all_ok >= FLOOR,
+        "only {all_ok} of {} rules converted to every target (floor {FLOOR})",
+        files.len()
+    );
+}
