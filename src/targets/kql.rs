@@ -384,7 +384,7 @@ impl Target for Kql {
         ctx: &Ctx,
     ) -> Result<Option<Artifact>, Vec<TargetError>> {
         let a = if flavor(ctx) == "defender" {
-            artifact::defender(rule, query)?
+            artifact::defender(rule, query, table(ctx).unwrap_or_default())?
         } else {
             // `compile_rule` has already refused a source without a table.
             artifact::sentinel(rule, query, table(ctx).unwrap_or_default(), ctx)?

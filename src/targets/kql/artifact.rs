@@ -39,7 +39,10 @@
 //! every hour), `detectionAction.alertTemplate` {`title`, `description`, `severity`
 //! (`informational`..`high`; `critical` is `high`), `category` (the first tactic, or
 //! `SuspiciousActivity` for a rule without one), `mitreTechniques`, `recommendedActions:
-//! null`, `impactedAssets: []`}.
+//! null`, `impactedAssets`}. The impacted asset is the entity column every row of the table
+//! carries: `DeviceId` for the `Device*` tables (an `impactedDeviceAsset` identified by
+//! `deviceId`), `AccountObjectId` for the cloud and identity tables (an `impactedUserAsset`
+//! identified by `accountObjectId`); an unknown table gets none.
 //!
 //! A custom detection's query must return `Timestamp` and `ReportId`. A rule without a stage
 //! keeps every column of its table. A stateful rule's query summarises them away, which
@@ -99,6 +102,24 @@ struct SentinelRule<'a> {
 struct Connector<'a> {
     connector_id: &'static str,
     data_types: Vec<&'a str>,
+}
+
+/// The Defender entity a table's rows always carry, as `impactedAssets`.
+fn impacted_assets(table: &str) -> serde_json::Value {
+    let (kind, identifier) = if table.starts_with("Device") {
+        ("#microsoft.graph.security.impactedDeviceAsset", "deviceId")
+    } else if matches!(
+        table,
+        "CloudAppEvents" | "EntraIdSignInEvents" | "AADSignInEventsBeta" | "IdentityLogonEvents"
+    ) {
+        (
+            "#microsoft.graph.security.impactedUserAsset",
+            "accountObjectId",
+        )
+    } else {
+        return serde_json::json!([]);
+    };
+    serde_json::json!([{ "@odata.type": kind, "identifier": identifier }])
 }
 
 /// `(queryFrequency, queryPeriod)` in minutes for a rule's stage, or why there is none.
@@ -239,7 +260,11 @@ pub(super) fn sentinel(
 }
 
 /// The Defender XDR custom detection rule for a rule compiled to `query`.
-pub(super) fn defender(rule: &ir::Rule, query: &str) -> Result<Artifact, Vec<TargetError>> {
+pub(super) fn defender(
+    rule: &ir::Rule,
+    query: &str,
+    table: &str,
+) -> Result<Artifact, Vec<TargetError>> {
     if let Some(stage) = &rule.stage {
         return Err(vec![unsupported(
             "kql (defender)",
@@ -276,7 +301,7 @@ pub(super) fn defender(rule: &ir::Rule, query: &str) -> Result<Artifact, Vec<Tar
                 "category": category,
                 "mitreTechniques": attack::techniques(&rule.meta),
                 "recommendedActions": null,
-                "impactedAssets": [],
+                "impactedAssets": impacted_assets(table),
             }
         }
     });
@@ -642,7 +667,7 @@ rule spray {
         assert_eq!(
             a.text,
             format!(
-                r#"{{
+                r##"{{
   "displayName": "Mail Items Accessed By Unexpected Application",
   "isEnabled": true,
   "queryCondition": {{
@@ -662,16 +687,35 @@ rule spray {
         "T1606"
       ],
       "recommendedActions": null,
-      "impactedAssets": []
+      "impactedAssets": [
+        {{
+          "@odata.type": "#microsoft.graph.security.impactedUserAsset",
+          "identifier": "accountObjectId"
+        }}
+      ]
     }}
   }}
 }}
-"#
+"##
             )
         );
         assert!(query.starts_with("CloudAppEvents\n"), "{query}");
         let v: serde_json::Value = serde_json::from_str(&a.text).expect("json");
         assert_eq!(v["queryCondition"]["queryText"], query.as_str());
+    }
+
+    #[test]
+    fn defender_impacted_assets_follow_the_table() {
+        let asset = |t: &str| impacted_assets(t).to_string();
+        assert_eq!(
+            asset("DeviceProcessEvents"),
+            r##"[{"@odata.type":"#microsoft.graph.security.impactedDeviceAsset","identifier":"deviceId"}]"##
+        );
+        assert_eq!(
+            asset("EntraIdSignInEvents"),
+            r##"[{"@odata.type":"#microsoft.graph.security.impactedUserAsset","identifier":"accountObjectId"}]"##
+        );
+        assert_eq!(asset("MyTable_CL"), "[]");
     }
 
     #[test]
