@@ -3,8 +3,8 @@
 //! [`read`] turns one Sigma rule (one YAML document) into an [`ir::Rule`] and a synthetic
 //! [`catalog::Source`] built from the rule itself: the `logsource` block copied, every field
 //! the rule uses typed `string` (`number` when it is only compared with numbers, or with
-//! `lt`/`lte`/`gt`/`gte`), a placeholder table `SigmaEvents` for KQL and the base search
-//! `index=*` for SPL, and no field mapping.
+//! `lt`/`lte`/`gt`/`gte`), each target's `Target::unmapped_source` (KQL: a placeholder
+//! table `SigmaEvents`; SPL: the base search `index=*`), and no field mapping.
 //!
 //! Only what has an exact meaning in tripline is read; everything else is a coded refusal
 //! (`tripline::sigma_in::<what>`) naming the construct. Notable decisions:
@@ -20,7 +20,7 @@ use indexmap::IndexMap;
 use miette::SourceSpan;
 use serde_json::Value;
 
-use crate::catalog::{self, FieldDef, FieldType, TargetSource};
+use crate::catalog::{self, FieldDef, FieldType};
 use crate::ir::{self, CmpOp, Expr, Field, Number, Pred, Quant, Span, StrOp, Test};
 use crate::yaml;
 
@@ -568,23 +568,13 @@ impl Reader<'_> {
         } else {
             format!("sigma:{}", parts.join("/"))
         };
+        // Each target says what it needs for a source without a catalog entry.
         let mut targets = IndexMap::new();
-        for key in ["kql.sentinel", "kql.defender"] {
-            targets.insert(
-                key.to_string(),
-                TargetSource {
-                    table: Some("SigmaEvents".into()),
-                    ..TargetSource::default()
-                },
-            );
+        for t in crate::targets::registry() {
+            for key in t.catalog_keys() {
+                targets.insert(key, t.unmapped_source());
+            }
         }
-        targets.insert(
-            "spl".to_string(),
-            TargetSource {
-                base: Some("index=*".into()),
-                ..TargetSource::default()
-            },
-        );
         let source = catalog::Source {
             description: format!("Sigma logsource of `{}`", meta.title),
             logsource,

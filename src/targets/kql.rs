@@ -308,6 +308,14 @@ impl Target for Kql {
         "kql"
     }
 
+    fn unmapped_source(&self) -> crate::catalog::TargetSource {
+        // A placeholder table: the user points it at wherever the events live.
+        crate::catalog::TargetSource {
+            table: Some("SigmaEvents".into()),
+            ..Default::default()
+        }
+    }
+
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
         let flavor = flavor(ctx);
         let target = format!("kql ({flavor})");

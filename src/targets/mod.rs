@@ -124,6 +124,21 @@ pub trait Target: Sync {
     /// Compile one rule whose fields are already mapped for this target.
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>>;
 
+    /// This target's settings for a log source that has no catalog entry (a Sigma rule read
+    /// with `convert-sigma`): whatever the target needs to run at all, with no field mapping.
+    fn unmapped_source(&self) -> crate::catalog::TargetSource {
+        crate::catalog::TargetSource::default()
+    }
+
+    /// Every catalog key this target reads: one per flavour, or its name when it has none.
+    fn catalog_keys(&self) -> Vec<String> {
+        if self.flavors().is_empty() {
+            vec![self.catalog_key("")]
+        } else {
+            self.flavors().iter().map(|f| self.catalog_key(f)).collect()
+        }
+    }
+
     /// Coded warnings about an output that compiled: parts whose meaning the target's own
     /// standard leaves to each engine. Empty by default.
     fn warnings(&self, _rule: &ir::Rule, _ctx: &Ctx) -> Vec<TargetError> {

@@ -113,6 +113,13 @@ impl Target for Spl {
         "spl"
     }
 
+    fn unmapped_source(&self) -> crate::catalog::TargetSource {
+        crate::catalog::TargetSource {
+            base: Some("index=*".into()),
+            ..Default::default()
+        }
+    }
+
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
         let mut base = base_line(rule, ctx).map_err(|e| vec![e])?;
         let mut conjuncts = Vec::new();
