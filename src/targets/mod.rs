@@ -12,6 +12,8 @@ pub mod attack;
 pub mod kql;
 pub mod sigma;
 pub mod spl;
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 
 /// Options a target reads.
 #[derive(Debug, Clone, Default)]
