@@ -434,6 +434,10 @@ fn map_field(
     what: &str,
     errors: &mut Vec<TargetError>,
 ) -> Option<Field> {
+    // The mapping pass has normally done this; hand-built IR (unit tests) is mapped here.
+    if field.mapped.is_some() {
+        return Some(field.clone());
+    }
     match ctx.source.map_field(ctx.catalog_key, &field.name) {
         Ok(m) => Some(Field {
             mapped: Some(m),
