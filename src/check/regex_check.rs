@@ -36,8 +36,17 @@ fn walk(a: &Ast) -> Result<(), String> {
             walk(&g.ast)
         }
         Ast::Repetition(r) => {
-            if !r.greedy {
-                // Lazy quantifiers are fine in all three.
+            // Lazy quantifiers (`a+?`) are fine in all three. A quantifier applied directly
+            // to another (`a++`, `a*+`, `a?+`, `a{1,3}+`, `a+*`) is not: PCRE reads a
+            // trailing `+` as possessive, RE2 rejects nested repetition, Rust repeats the
+            // repetition. Grouping says which is meant: `(?:a+)+`.
+            if let Ast::Repetition(_) = &*r.ast {
+                return Err(
+                    "a quantifier directly after another (`a++`, `a*+`, `a{1,3}+`, `a+*`) is \
+                     not portable: PCRE reads it as possessive, RE2 rejects it; group the \
+                     inner repetition, e.g. `(?:a+)+`"
+                        .into(),
+                );
             }
             walk(&r.ast)
         }
@@ -51,8 +60,13 @@ fn walk(a: &Ast) -> Result<(), String> {
             | ast::AssertionKind::WordBoundaryEndAngle
             | ast::AssertionKind::WordBoundaryStartHalf
             | ast::AssertionKind::WordBoundaryEndHalf => {
-                Err("only \\b, \\B, ^, $, \\A and \\z assertions are portable".into())
+                Err("only \\b, ^, $, \\A and \\z assertions are portable".into())
             }
+            ast::AssertionKind::NotWordBoundary => Err(
+                "`\\B` is not portable: RE2 (KQL) also finds it between the bytes of a \
+                 multi-byte character; write the condition with `\\b` or a class"
+                    .into(),
+            ),
             _ => Ok(()),
         },
         _ => Ok(()),
@@ -88,6 +102,19 @@ fn class_item(i: &ClassSetItem) -> Result<(), String> {
     match i {
         ClassSetItem::Bracketed(_) => Err("nested character classes are not portable".into()),
         ClassSetItem::Union(u) => u.items.iter().try_for_each(class_item),
+        // `\d`, `\w`, `\s` are ASCII in the language; their complements inside brackets have
+        // no spelling that RE2, PCRE (with or without Unicode properties) and Rust all read
+        // as the ASCII complement.
+        ClassSetItem::Perl(p) if p.negated => Err(format!(
+            "`{}` inside a bracketed class is not portable (it means the complement of an ASCII \
+             class, which engines spell differently); use it outside brackets or list the \
+             characters",
+            match p.kind {
+                ast::ClassPerlKind::Digit => r"\D",
+                ast::ClassPerlKind::Word => r"\W",
+                ast::ClassPerlKind::Space => r"\S",
+            }
+        )),
         _ => Ok(()),
     }
 }
@@ -109,5 +136,12 @@ mod tests {
         assert!(check(r"(?x)a b").is_err());
         assert!(check(r"(?U)a+").is_err());
         assert!(check(r"(").is_err());
+        for stacked in ["xa++a", "a*+", "a?+", "a{1,3}+", "a+*", "a+??", "a{2}{3}"] {
+            assert!(check(stacked).is_err(), "{stacked}");
+        }
+        assert!(check(r"(?:a+)+").is_ok());
+        assert!(check(r"[\D]").is_err());
+        assert!(check(r"[^\d]").is_ok());
+        assert!(check(r"a+?b*?").is_ok());
     }
 }

@@ -362,6 +362,13 @@ fn cidr_like(v: &str) -> bool {
             .all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '/' | '*'))
 }
 
+/// `\b` of the language (ASCII word characters) for PCRE, whatever its UCP option.
+const ASCII_BOUNDARY: &str =
+    "(?-i:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))";
+/// `\B` of the language for PCRE.
+const ASCII_NON_BOUNDARY: &str =
+    "(?-i:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_]))";
+
 /// Rewrite a rule-language regex (the RE2 / Rust / PCRE common subset) as a PCRE with the
 /// same meaning on Splunk:
 /// - `(?i)` is prepended unless `cased`;
@@ -446,6 +453,15 @@ pub fn translate_regex(pattern: &str, cased: bool) -> Result<String, (String, St
             };
             if d == '`' || d.is_control() {
                 push_raw_regex_char(&mut out, d);
+            } else if !in_class && (d == 'b' || d == 'B') {
+                // The language's `\b` is an ASCII word boundary; PCRE's follows Unicode
+                // properties under the UCP option, which Splunk does not document. Spelled
+                // with ASCII look-around (case folding off), it means the same either way.
+                out.push_str(if d == 'b' {
+                    ASCII_BOUNDARY
+                } else {
+                    ASCII_NON_BOUNDARY
+                });
             } else {
                 out.push('\\');
                 out.push(d);
@@ -481,6 +497,14 @@ pub fn translate_regex(pattern: &str, cased: bool) -> Result<String, (String, St
                     ))
                 }
                 ']' => in_class = false,
+                // `[.`, `[=` and `[:` open POSIX collating elements and classes in PCRE;
+                // escaped, these are the plain characters the language means.
+                '.' | '=' | ':' if out.ends_with('[') => {
+                    out.push('\\');
+                    out.push(c);
+                    i += 1;
+                    continue;
+                }
                 _ => {}
             }
             push_raw_regex_char(&mut out, c);
@@ -501,6 +525,11 @@ pub fn translate_regex(pattern: &str, cased: bool) -> Result<String, (String, St
                     i += 1;
                 }
                 continue;
+            }
+            '^' if multiline => {
+                // PCRE's multi-line `^` does not match after a newline that ends the value;
+                // the language's (Rust's and RE2's) does.
+                out.push_str("(?:^|(?<=\\n))");
             }
             '$' => {
                 if multiline {
@@ -1659,7 +1688,7 @@ mod tests {
         // Multi-line mode keeps `$`; `$` in a class or escaped is untouched.
         assert_eq!(
             body(re("A", "(?m)^a$", true)),
-            "| where (isnotnull(A) AND len(A)>0 AND match(A, \"(?m)^a$\"))\n"
+            "| where (isnotnull(A) AND len(A)>0 AND match(A, \"(?m)(?:^|(?<=\\\\n))a$\"))\n"
         );
         assert_eq!(
             body(re("A", "[$]\\$", true)),

@@ -216,6 +216,14 @@ fn print(a: &Ast, out: &mut String, flags: &mut Flags) -> Result<(), RegexRefusa
 
 fn print_assertion(x: &Assertion, out: &mut String, multiline: bool) -> Result<(), RegexRefusal> {
     let name = match x.kind {
+        AssertionKind::StartLine if multiline => {
+            // Rust, RE2 and Python find a line start after a final newline; PCRE does not.
+            return Err(refuse(
+                "`^` in multi-line mode in a regular expression",
+                "PCRE-style engines do not find a line start after a newline that ends the value",
+                Some("drop `(?m)`, or test the lines with `contains`"),
+            ));
+        }
         AssertionKind::StartLine => {
             out.push('^');
             return Ok(());
@@ -327,9 +335,12 @@ fn push_literal(c: char, out: &mut String) {
     out.push(c);
 }
 
-/// A literal character inside a class: `\ ] [ ^ -` and the set-operator characters escaped.
+/// A literal character inside a class: `\ ] [ ^ -` and the set-operator characters escaped,
+/// and `. = :` right after `[`, where PCRE reads them as the start of a POSIX collating
+/// element or class.
 fn push_class_literal(c: char, out: &mut String) {
-    if matches!(c, '\\' | ']' | '[' | '^' | '-' | '&' | '~' | '|') {
+    let posix_opener = matches!(c, '.' | '=' | ':') && out.ends_with('[');
+    if posix_opener || matches!(c, '\\' | ']' | '[' | '^' | '-' | '&' | '~' | '|') {
         out.push('\\');
     }
     out.push(c);

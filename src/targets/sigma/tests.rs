@@ -824,9 +824,9 @@ fn glob_of_stars_alone_is_exists() {
 #[test]
 fn regexes() {
     check(
-        regex("CommandLine", "(?m)^a.*b$", false),
-        "    selection:\n        CommandLine|re|i|m: ^a.*b$\n    condition: selection\n",
-        "    filter_main_command_line:\n        CommandLine|re|i|m: ^a.*b$\n    condition: not filter_main_command_line\n",
+        regex("CommandLine", "(?m)a.*b$", false),
+        "    selection:\n        CommandLine|re|i|m: a.*b$\n    condition: selection\n",
+        "    filter_main_command_line:\n        CommandLine|re|i|m: a.*b$\n    condition: not filter_main_command_line\n",
     );
     check(
         regex("CommandLine", "(?s)a.b", true),
@@ -1169,9 +1169,17 @@ fn end_of_value_dollar_is_refused_but_multiline_dollar_is_kept() {
         vec![("`$` (end of value) in a regular expression".to_string(), 5)]
     );
     assert!(
-        det(&re("(?m)^A$")).contains("F|re|m: ^A$"),
+        det(&re("(?m)A$")).contains("F|re|m: A$"),
         "{}",
-        det(&re("(?m)^A$"))
+        det(&re("(?m)A$"))
+    );
+    // PCRE finds no line start after a final newline; Rust, RE2 and Python do.
+    assert_eq!(
+        refusals(&re("(?m)^A")),
+        vec![(
+            "`^` in multi-line mode in a regular expression".to_string(),
+            5
+        )]
     );
 }
 
@@ -1329,7 +1337,7 @@ fn write_samples_for_pysigma() {
             ),
         ),
         ("glob_cased_star", glob("Image", &["*"], true)),
-        ("regex", regex("F", "(?m)^a.*b$|(x){2,}", false)),
+        ("regex", regex("F", "(?m)a.*b$|(x){2,}", false)),
         ("regex_empty", regex("F", "x*", true)),
         (
             "regex_special",

@@ -144,8 +144,8 @@ pub(super) fn tokenize(spl: &str) -> Result<Vec<Tok>, String> {
 ///   - `sort [<limit>] [+|-]<field>...`;
 ///   - `rename <field> AS <field>[, <field> AS <field>]...`;
 ///   - `table <field>...` and `fields <field>...`;
-/// - the pattern of every `match(…, "<pattern>")` a valid regex for the `regex` crate (our
-///   patterns stay inside the syntax PCRE and Rust share).
+/// - the pattern of every `match(…, "<pattern>")` a valid PCRE2 pattern in UTF mode (Splunk's
+///   regex library), compiled by the real PCRE2.
 ///
 /// A `<field>` is a word, dotted words (`properties.ipAddress`) or, in `rename` and `table`,
 /// a double-quoted name without `*` (which `rename` and `table` read as a wildcard).
@@ -416,7 +416,9 @@ fn check_match_call(toks: &[Tok], start: usize) -> Result<(), String> {
         k += 1;
     }
     match (toks.get(k + 1), toks.get(k + 2)) {
-        (Some(Tok::Str(p)), Some(Tok::Ch(')'))) => regex::Regex::new(p)
+        (Some(Tok::Str(p)), Some(Tok::Ch(')'))) => pcre2::bytes::RegexBuilder::new()
+            .utf(true)
+            .build(p)
             .map(|_| ())
             .map_err(|e| format!("match() pattern {p:?} does not compile: {e}")),
         _ => Err("match( whose second argument is not a string followed by `)`".into()),
