@@ -294,11 +294,27 @@ pub enum CheckError {
     },
     /// Named conditions that refer to each other too deeply.
     #[error("conditions refer to conditions more than {limit} levels deep")]
-    #[diagnostic(code(tripline::check::condition_depth))]
+    #[diagnostic(
+        code(tripline::check::condition_depth),
+        help("flatten the chain: let a condition refer to the conditions it combines directly")
+    )]
     ConditionDepth {
         /// The limit.
         limit: usize,
         /// The reference past the limit.
+        #[label("one level too deep")]
+        span: SourceSpan,
+    },
+    /// An expression nested too deeply once its named conditions are expanded.
+    #[error("the expression nests `and`/`or`/`not` more than {limit} levels deep once named conditions are expanded")]
+    #[diagnostic(
+        code(tripline::check::expr_depth),
+        help("a long run of `and` or `or` is one level: write the alternatives side by side instead of nesting them")
+    )]
+    ExprDepth {
+        /// The limit.
+        limit: usize,
+        /// The expression past the limit.
         #[label("one level too deep")]
         span: SourceSpan,
     },

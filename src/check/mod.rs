@@ -82,7 +82,15 @@ struct Checker<'a> {
     scopes: Vec<HashMap<String, Decl<'a>>>,
     lists: HashMap<(usize, String), Option<ListVal>>,
     errors: Vec<(usize, CheckError)>,
+    /// How many `and`/`or`/`not` levels the expression being lowered is inside, counting
+    /// through named conditions.
+    depth: usize,
 }
+
+/// The deepest `and`/`or`/`not` nesting a rule's expression may have once its named
+/// conditions are expanded (each condition and bracket run is also limited to
+/// [`crate::syntax::MAX_DEPTH`]); a long flat run of `and` or `or` is one level.
+pub const MAX_EXPR_DEPTH: usize = 2 * crate::syntax::MAX_DEPTH;
 
 /// Check every file and lower its rules.
 pub fn check<'a>(files: &'a [FileInput<'a>], catalog: &'a Catalog) -> Checked {
@@ -92,6 +100,7 @@ pub fn check<'a>(files: &'a [FileInput<'a>], catalog: &'a Catalog) -> Checked {
         scopes: Vec::new(),
         lists: HashMap::new(),
         errors: Vec::new(),
+        depth: 0,
     };
     c.check_cycles();
     for f in 0..files.len() {
@@ -867,15 +876,56 @@ impl<'a> Checker<'a> {
         src: &Source,
         stack: &mut Vec<String>,
     ) -> Option<ir::Expr> {
+        let nests = matches!(
+            e,
+            ast::Expr::And(..) | ast::Expr::Or(..) | ast::Expr::Not(..)
+        );
+        if !nests {
+            return self.lower_node(f, e, source_name, src, stack);
+        }
+        if self.depth >= MAX_EXPR_DEPTH {
+            self.err(
+                f,
+                CheckError::ExprDepth {
+                    limit: MAX_EXPR_DEPTH,
+                    span: e.span().into(),
+                },
+            );
+            return None;
+        }
+        self.depth += 1;
+        let out = self.lower_node(f, e, source_name, src, stack);
+        self.depth -= 1;
+        out
+    }
+
+    fn lower_node(
+        &mut self,
+        f: usize,
+        e: &'a ast::Expr,
+        source_name: &str,
+        src: &Source,
+        stack: &mut Vec<String>,
+    ) -> Option<ir::Expr> {
         match e {
-            ast::Expr::And(a, b, _) | ast::Expr::Or(a, b, _) => {
-                let l = self.lower(f, a, source_name, src, stack);
-                let r = self.lower(f, b, source_name, src, stack);
-                let (l, r) = (l?, r?);
-                Some(if matches!(e, ast::Expr::And(..)) {
-                    flatten_and(l, r)
+            ast::Expr::And(xs, _) | ast::Expr::Or(xs, _) => {
+                let is_and = matches!(e, ast::Expr::And(..));
+                // Every operand is lowered (so every error is reported) before giving up.
+                let lowered: Vec<Option<ir::Expr>> = xs
+                    .iter()
+                    .map(|x| self.lower(f, x, source_name, src, stack))
+                    .collect();
+                let mut out = Vec::with_capacity(lowered.len());
+                for x in lowered {
+                    match (x?, is_and) {
+                        (ir::Expr::And(ys), true) | (ir::Expr::Or(ys), false) => out.extend(ys),
+                        (y, _) => out.push(y),
+                    }
+                }
+                Some(if is_and {
+                    ir::Expr::And(out)
                 } else {
-                    flatten_or(l, r)
+                    ir::Expr::Or(out)
                 })
             }
             ast::Expr::Not(x, _) => {
@@ -1600,28 +1650,6 @@ pub(crate) fn parse_cidr(s: &str) -> Result<ipnet::IpNet, String> {
         }
     }
     Ok(net)
-}
-
-fn flatten_and(l: ir::Expr, r: ir::Expr) -> ir::Expr {
-    let mut v = Vec::new();
-    for x in [l, r] {
-        match x {
-            ir::Expr::And(xs) => v.extend(xs),
-            other => v.push(other),
-        }
-    }
-    ir::Expr::And(v)
-}
-
-fn flatten_or(l: ir::Expr, r: ir::Expr) -> ir::Expr {
-    let mut v = Vec::new();
-    for x in [l, r] {
-        match x {
-            ir::Expr::Or(xs) => v.extend(xs),
-            other => v.push(other),
-        }
-    }
-    ir::Expr::Or(v)
 }
 
 /// Something with a span (used for duplicate-entry errors).

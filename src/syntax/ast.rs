@@ -160,10 +160,11 @@ impl MetaValue {
 /// A match expression.
 #[derive(Debug, Clone)]
 pub enum Expr {
-    /// `a and b`
-    And(Box<Expr>, Box<Expr>, Span),
-    /// `a or b`
-    Or(Box<Expr>, Box<Expr>, Span),
+    /// `a and b and …`: the operands of one run of `and` (at least two), flattened as they
+    /// are parsed so that a long run is a list, not a deep tree.
+    And(Vec<Expr>, Span),
+    /// `a or b or …`: the operands of one run of `or` (at least two), flattened likewise.
+    Or(Vec<Expr>, Span),
     /// `not a`
     Not(Box<Expr>, Span),
     /// A comparison.
@@ -178,7 +179,7 @@ impl Expr {
     /// The expression's span.
     pub fn span(&self) -> Span {
         match self {
-            Expr::And(_, _, s) | Expr::Or(_, _, s) | Expr::Not(_, s) | Expr::Keyword(_, s) => *s,
+            Expr::And(_, s) | Expr::Or(_, s) | Expr::Not(_, s) | Expr::Keyword(_, s) => *s,
             Expr::Cmp(c) => c.span,
             Expr::Ref(i) => i.span,
         }

@@ -410,10 +410,21 @@ fn pratt_expr(pairs: Pairs<Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
             Expr::Not(Box::new(rhs), sp)
         })
         .map_infix(|lhs, op, rhs| {
+            // Both operators are left-associative, so a run `a and b and c` arrives as
+            // ((a and b) and c): extend the left operand's list instead of nesting.
             let sp = Span::new(lhs.span().start, rhs.span().end);
-            match op.as_rule() {
-                Rule::op_and => Expr::And(Box::new(lhs), Box::new(rhs), sp),
-                _ => Expr::Or(Box::new(lhs), Box::new(rhs), sp),
+            let is_and = op.as_rule() == Rule::op_and;
+            match lhs {
+                Expr::And(mut xs, _) if is_and => {
+                    xs.push(rhs);
+                    Expr::And(xs, sp)
+                }
+                Expr::Or(mut xs, _) if !is_and => {
+                    xs.push(rhs);
+                    Expr::Or(xs, sp)
+                }
+                lhs if is_and => Expr::And(vec![lhs, rhs], sp),
+                lhs => Expr::Or(vec![lhs, rhs], sp),
             }
         })
         .parse(pairs);

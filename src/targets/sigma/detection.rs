@@ -20,7 +20,7 @@ use crate::ir::{CmpOp, Expr, Field, Number, Pred, Quant, Span, StrOp, Test};
 use crate::targets::{unsupported, TargetError};
 
 /// One value of a detection item.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Val {
     /// A string, already a Sigma value (escaped where it must match literally).
     Str(String),
@@ -70,6 +70,24 @@ pub(super) struct Item {
     merge: Merge,
     /// Values compare case-insensitively (duplicates are detected ignoring case).
     fold: bool,
+    /// The duplicate keys of `values` seen so far (a cache; not part of the item's meaning).
+    seen: Seen,
+}
+
+/// The set behind [`Item::extend`]'s duplicate check, so that building a list of n values
+/// takes O(n), not O(n²). Always equal to another `Seen`: it is derived from the values.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    /// The keys of `values[..upto]`, folded when `fold`.
+    keys: std::collections::HashSet<Val>,
+    upto: usize,
+    fold: bool,
+}
+
+impl PartialEq for Seen {
+    fn eq(&self, _: &Seen) -> bool {
+        true
+    }
 }
 
 impl Item {
@@ -82,6 +100,7 @@ impl Item {
             values,
             merge,
             fold: false,
+            seen: Seen::default(),
         }
     }
 
@@ -104,12 +123,22 @@ impl Item {
 
     /// Append values, skipping duplicates (ignoring case when the item does).
     fn extend(&mut self, values: Vec<Val>) {
+        let fold = self.fold;
+        if self.seen.fold != fold {
+            self.seen = Seen {
+                fold,
+                ..Seen::default()
+            };
+        }
+        for v in &self.values[self.seen.upto..] {
+            self.seen.keys.insert(dedup_key(v, fold));
+        }
         for v in values {
-            let dup = self.values.iter().any(|w| same_value(w, &v, self.fold));
-            if !dup {
+            if self.seen.keys.insert(dedup_key(&v, fold)) {
                 self.values.push(v);
             }
         }
+        self.seen.upto = self.values.len();
     }
 
     fn is_null_or_empty(&self) -> bool {
@@ -126,10 +155,11 @@ impl Item {
     }
 }
 
-fn same_value(a: &Val, b: &Val, fold: bool) -> bool {
-    match (a, b) {
-        (Val::Str(x), Val::Str(y)) if fold => x.to_lowercase() == y.to_lowercase(),
-        _ => a == b,
+/// What two values must share to be duplicates: strings compare lower-cased when `fold`.
+fn dedup_key(v: &Val, fold: bool) -> Val {
+    match v {
+        Val::Str(x) if fold => Val::Str(x.to_lowercase()),
+        other => other.clone(),
     }
 }
 
@@ -599,6 +629,10 @@ enum C {
 struct Layout {
     blocks: Vec<(String, Block)>,
     main_taken: bool,
+    /// The names in `blocks`, and per stem the next suffix to try: naming n blocks that
+    /// share a stem takes O(n), not O(n²) scans of `blocks`.
+    taken: std::collections::HashSet<String>,
+    next_suffix: std::collections::HashMap<String, usize>,
 }
 
 /// Whether `l` fits in one selection map (items on distinct keys, AND-ed).
@@ -721,6 +755,7 @@ impl Layout {
 
     fn block(&mut self, block: Block, nots: usize) -> C {
         let name = self.name(&block, nots);
+        self.taken.insert(name.clone());
         self.blocks.push((name.clone(), block));
         C::Ref(name)
     }
@@ -733,7 +768,7 @@ impl Layout {
         };
         if nots == 0 && !self.main_taken {
             self.main_taken = true;
-            if !self.blocks.iter().any(|(n, _)| n == "selection") {
+            if !self.taken.contains("selection") {
                 return "selection".to_string();
             }
         }
@@ -754,13 +789,19 @@ impl Layout {
             }
         }
         let stem = format!("{base}_{what}");
-        let mut name = stem.clone();
-        let mut n = 2;
-        while self.blocks.iter().any(|(b, _)| *b == name) {
-            name = format!("{stem}_{n}");
-            n += 1;
+        if !self.taken.contains(&stem) {
+            return stem;
         }
-        name
+        // Names are never given back, so every suffix below the stem's counter is taken:
+        // this is the smallest free `stem_n`, n ≥ 2.
+        let n = self.next_suffix.entry(stem.clone()).or_insert(2);
+        loop {
+            let name = format!("{stem}_{n}");
+            *n += 1;
+            if !self.taken.contains(&name) {
+                return name;
+            }
+        }
     }
 }
 
