@@ -13,7 +13,9 @@ const PER_ROUND: usize = 40;
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let files = collect_inputs(&[root.join("rules")]).expect("rules/ exists");
+    let files = collect_inputs(&[root.join("rules")])
+        .expect("rules/ exists")
+        .files;
     let texts: Vec<(PathBuf, String)> = files
         .iter()
         .map(|p| (p.clone(), std::fs::read_to_string(p).expect("readable")))

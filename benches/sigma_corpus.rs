@@ -25,7 +25,9 @@ fn main() {
         eprintln!("SKIPPED: no Sigma corpus at {}", dir.display());
         return;
     }
-    let files = collect_sigma_inputs(std::slice::from_ref(&dir)).expect("corpus readable");
+    let files = collect_sigma_inputs(std::slice::from_ref(&dir))
+        .expect("corpus readable")
+        .files;
     let texts: Vec<(String, String)> = files
         .iter()
         .map(|p| {

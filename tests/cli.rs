@@ -337,3 +337,178 @@ fn convert_sigma_exit_codes() {
     let (code, _, _) = tripline(&["convert-sigma", dir.to_str().unwrap(), "--target", "nope"]);
     assert_eq!(code, 2);
 }
+
+/// Runs the binary with stdout's reader already gone; the exit status (None when ended by
+/// a signal) and stderr.
+fn with_closed_stdout(args: &[&str]) -> (Option<i32>, String) {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tripline"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("it ends");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    for args in [
+        vec!["sources"],
+        vec!["compile", "rules", "--target", "kql"],
+        vec!["compile", "rules", "--target", "sigma"],
+        vec!["test", "rules", "-v"],
+        vec!["--help"],
+    ] {
+        let normal = tripline(&args).0;
+        let (code, err) = with_closed_stdout(&args);
+        // Ended by SIGPIPE, or the exit code the command gives with a reader.
+        assert!(
+            code.is_none() || code == Some(normal),
+            "{args:?}: exit {code:?}\n{err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn unreadable_and_undecodable_files_are_diagnostics_and_the_rest_compile() {
+    let dir = scratch("bad_files");
+    let lib = dir.join("lib");
+    std::fs::create_dir_all(lib.join("sub")).unwrap();
+    std::fs::create_dir_all(dir.join("elsewhere")).unwrap();
+    std::fs::copy(
+        "rules/windows/process_creation/certutil_download.trip",
+        lib.join("certutil_download.trip"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "rules/windows/process_creation/shadow_copy_deletion.trip",
+        dir.join("elsewhere/shadow_copy_deletion.trip"),
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("bad_utf8.trip"),
+        b"rule x {\n  title \"\xff bad\"\n}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/no/such/file.trip", lib.join("dangling.trip")).unwrap();
+    std::os::unix::fs::symlink("../elsewhere", lib.join("linked")).unwrap();
+    std::os::unix::fs::symlink("..", lib.join("sub/loop")).unwrap();
+    let out = dir.join("out");
+    let (code, _, err) = tripline(&[
+        "compile",
+        lib.to_str().unwrap(),
+        "--target",
+        "kql",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    for c in [
+        "tripline::load::not_utf8",
+        "tripline::load::unreadable",
+        "tripline::load::link_loop",
+    ] {
+        assert!(err.contains(c), "{c} missing:\n{err}");
+    }
+    assert!(err.contains("invalid byte at offset 18"), "{err}");
+    assert!(err.contains("dangling.trip"), "{err}");
+    // The readable rules were compiled and written, the symlinked directory followed.
+    assert!(out.join("certutil_download.kql").exists());
+    assert!(out.join("shadow_copy_deletion.kql").exists());
+}
+
+#[test]
+fn summaries_count_rules_and_every_cli_error_is_coded() {
+    let dir = scratch("summaries");
+    let file = dir.join("mixed.trip");
+    let rule = |name: &str, id: &str, field: &str| {
+        format!(
+            "rule {name} {{\n    title \"T\"\n    id {id}\n    status experimental\n    level low\n    date 2026-01-01\n    description \"d\"\n    source windows.process_creation\n    match {field} contains \"x\"\n    test \"hit\" expect match {{ \"CommandLine\": \"x\" }}\n    test \"wrong\" expect match {{ \"CommandLine\": \"y\" }}\n}}\n"
+        )
+    };
+    let text = rule(
+        "good",
+        "11111111-1111-4111-8111-111111111121",
+        "CommandLine",
+    ) + &rule("bad", "11111111-1111-4111-8111-111111111122", "Nope");
+    std::fs::write(&file, text).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, _, err) = tripline(&["check", f]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("2 rules in 1 file: 1 valid, 1 with errors; 1 error, 0 warnings"),
+        "{err}"
+    );
+    let (code, out, _) = tripline(&["test", f]);
+    assert_eq!(code, 1);
+    assert!(
+        out.ends_with("1 passed, 1 failed; 1 rule not tested (errors reported above)\n"),
+        "{out}"
+    );
+    // The CLI's own errors carry codes too.
+    let blocker = dir.join("a_file");
+    std::fs::write(&blocker, "x").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "compile".into(),
+                STORM.into(),
+                "--target".into(),
+                "kql".into(),
+                "--out".into(),
+                blocker.join("sub").to_string_lossy().into_owned(),
+            ],
+            "tripline::cli::out_dir",
+        ),
+        (
+            vec!["sources".into(), "--catalog".into(), "/no/such.yml".into()],
+            "tripline::cli::catalog_unreadable",
+        ),
+        (
+            vec![
+                "hunt".into(),
+                STORM.into(),
+                "--events".into(),
+                "/no/such.jsonl".into(),
+            ],
+            "tripline::cli::events_unreadable",
+        ),
+        (vec!["compile".into()], "tripline::cli::usage"),
+    ];
+    for (args, want) in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = tripline(&a);
+        assert_eq!(code, 2, "{a:?}");
+        assert!(err.contains(want), "{a:?}: {err}");
+    }
+}
+
+#[test]
+fn a_diagnostic_on_a_huge_line_prints_a_window_of_it() {
+    let dir = scratch("huge_line");
+    let file = dir.join("huge.trip");
+    let long = "x".repeat(5_000_000);
+    std::fs::write(
+        &file,
+        format!("rule r {{\n    title \"T\"\n    id 11111111-1111-4111-8111-111111111131\n    status experimental\n    level low\n    date 2026-01-01\n    description \"d\"\n    source windows.process_creation\n    match CommandLine contains \"{long}\" and Nope == \"x\"\n}}\n"),
+    )
+    .unwrap();
+    let (code, _, err) = tripline(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("tripline::check::unknown_field"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(err.len() < 4_000, "{} bytes of diagnostics", err.len());
+    assert!(err.contains("…"));
+}

@@ -11,8 +11,10 @@ use tripline::testing::{cases_of, run_tests};
 fn program() -> Program {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     std::env::set_current_dir(&root).expect("crate root");
-    let files = collect_inputs(&[PathBuf::from("rules")]).expect("rules/");
-    Program::load(&files).expect("loads")
+    let files = collect_inputs(&[PathBuf::from("rules")])
+        .expect("rules/")
+        .files;
+    Program::load(&files)
 }
 
 #[test]

@@ -21,7 +21,9 @@ fn invalid_inputs_report_coded_located_diagnostics() {
     let _guard = settings.bind_to_scope();
     // Run from the crate root so paths in the output are relative and stable.
     std::env::set_current_dir(&root).expect("crate root exists");
-    let files = collect_inputs(&[PathBuf::from("tests/invalid")]).expect("inputs exist");
+    let files = collect_inputs(&[PathBuf::from("tests/invalid")])
+        .expect("inputs exist")
+        .files;
     let mut n = 0;
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable");
@@ -39,7 +41,7 @@ fn invalid_inputs_report_coded_located_diagnostics() {
             .lines()
             .find_map(|l| l.strip_prefix("// target: "))
             .map(|t| t.split_whitespace().collect::<Vec<_>>());
-        let prog = Program::load(std::slice::from_ref(&file)).expect("loads");
+        let prog = Program::load(std::slice::from_ref(&file));
         let diags = match &target {
             None => check_program(&prog, &Catalog::builtin()).diagnostics,
             Some(t) => {

@@ -11,6 +11,7 @@ fn library() -> Vec<String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     tripline::driver::collect_inputs(&[root.join("rules")])
         .expect("rules/")
+        .files
         .iter()
         .map(|p| std::fs::read_to_string(p).expect("readable"))
         .collect()

@@ -21,7 +21,9 @@ fn sigmahq_corpus() {
         );
         return;
     }
-    let files = collect_sigma_inputs(std::slice::from_ref(&dir)).expect("corpus readable");
+    let files = collect_sigma_inputs(std::slice::from_ref(&dir))
+        .expect("corpus readable")
+        .files;
     let targets = [
         Options::new("kql", Some("sentinel")).expect("kql"),
         Options::new("spl", None).expect("spl"),
