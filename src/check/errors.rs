@@ -251,6 +251,21 @@ pub enum CheckError {
         #[help]
         help: Option<String>,
     },
+    /// A field that cannot key a stateful stage.
+    #[error("field `{field}` cannot be a stage key: {reason}")]
+    #[diagnostic(
+        code(tripline::check::stage_key),
+        help("group by or count a string, number, ip or bool field instead")
+    )]
+    StageKey {
+        /// The field.
+        field: String,
+        /// Why (from `ir::stage_key`).
+        reason: String,
+        /// Where.
+        #[label("not a possible key")]
+        span: SourceSpan,
+    },
     /// A comparison with the empty string.
     #[error("comparison with the empty string")]
     #[diagnostic(

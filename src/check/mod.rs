@@ -551,8 +551,21 @@ impl<'a> Checker<'a> {
                 },
             );
         }
+        // Every stage field is a key (grouping, distinct count, first-seen tuple).
         let field = |c: &mut Self, id: &ast::Ident| -> Option<ir::Field> {
             match src.field_type(&id.name) {
+                Some(ty) if ir::stage_key::check_type(ty).is_err() => {
+                    let reason = ir::stage_key::check_type(ty).err().unwrap_or_default();
+                    c.err(
+                        f,
+                        CheckError::StageKey {
+                            field: id.name.clone(),
+                            reason: reason.to_string(),
+                            span: id.span.into(),
+                        },
+                    );
+                    None
+                }
                 Some(ty) => Some(ir::Field {
                     name: id.name.clone(),
                     ty,

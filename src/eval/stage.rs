@@ -19,12 +19,16 @@ pub fn event_time(event: &Value, ts_field: &str) -> Option<i64> {
     }
 }
 
-/// The key tuple of an event; `None` when any key field is missing.
+/// The key tuple of an event; `None` when any key field is missing, is not text, or cannot
+/// be a key at all (`ir::stage_key`).
 fn key_of(event: &Value, by: &[Field]) -> Option<Vec<String>> {
     by.iter()
-        .map(|f| match value(event, &f.name) {
-            Val::Text(t) => Some(t.into_owned()),
-            _ => None,
+        .map(|f| {
+            crate::ir::stage_key::check_type(f.ty).ok()?;
+            match value(event, &f.name) {
+                Val::Text(t) => Some(t.into_owned()),
+                _ => None,
+            }
         })
         .collect()
 }
@@ -72,10 +76,12 @@ pub fn run(
                 match distinct {
                     None => groups.entry((start, key)).or_default().0 += 1,
                     Some(f) => {
-                        if let Val::Text(v) = value(e, &f.name) {
+                        if let Some(v) =
+                            key_of(e, std::slice::from_ref(f)).and_then(|mut k| k.pop())
+                        {
                             let g = groups.entry((start, key)).or_default();
                             g.0 += 1;
-                            g.1.insert(v.into_owned());
+                            g.1.insert(v);
                         }
                     }
                 }

@@ -74,6 +74,71 @@ impl Target for Sigma {
     }
 
     fn warnings(&self, rule: &ir::Rule, _ctx: &Ctx) -> Vec<TargetError> {
+        let mut out = json_text_warnings(rule);
+        out.extend(self.stage_warnings(rule));
+        out
+    }
+
+    fn comment(&self, text: &str) -> String {
+        let one_line: String = text
+            .chars()
+            .map(|c| if is_line_break(c) { ' ' } else { c })
+            .collect();
+        format!("# {one_line}")
+    }
+
+    /// A multi-document YAML stream: each rule is one document, preceded by a comment naming
+    /// it, and documents are separated by `---`.
+    fn bundle(&self, outputs: &[(String, String)]) -> String {
+        let mut s = String::new();
+        for (i, (name, text)) in outputs.iter().enumerate() {
+            if i > 0 {
+                s.push_str("---\n");
+            }
+            s.push_str(&self.comment(&format!("rule: {name}")));
+            s.push('\n');
+            s.push_str(text);
+            if !text.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+        s
+    }
+}
+
+/// Coded warnings for `contains` on json fields: the language tests the field's compact JSON
+/// text, while a Sigma engine that is given the field as a real array (as the Management API
+/// delivers `Parameters`) tests its elements, which are objects, so it never matches there.
+fn json_text_warnings(rule: &ir::Rule) -> Vec<TargetError> {
+    let mut exprs = vec![&rule.expr];
+    if let Some(ir::Stage::Sequence { steps, .. }) = &rule.stage {
+        exprs.extend(steps.iter().map(|s| &s.expr));
+    }
+    exprs
+        .into_iter()
+        .flat_map(|e| e.preds())
+        .filter(|p| {
+            p.field.ty == crate::catalog::FieldType::Json && matches!(p.test, ir::Test::Str { .. })
+        })
+        .map(|p| TargetError::BackendDefined {
+            target: "sigma".to_string(),
+            construct: format!("`contains` on the json field `{}`", p.field.name),
+            span: p.span.into(),
+            reason: "tripline tests the field's JSON text; a Sigma engine given the field as \
+                     an array tests its elements instead, and finds nothing in objects"
+                .to_string(),
+            help: Some(
+                "exact where the backend stores the field as JSON text (as Splunk's \
+                 json_extract and KQL's tostring do); check how your backend ingests it"
+                    .to_string(),
+            ),
+        })
+        .collect()
+}
+
+impl Sigma {
+    /// Coded warnings for what Sigma leaves to the backend in a stage.
+    fn stage_warnings(&self, rule: &ir::Rule) -> Vec<TargetError> {
         let Some(stage) = &rule.stage else {
             return Vec::new();
         };
@@ -107,32 +172,6 @@ impl Target for Sigma {
             }
             ir::Stage::FirstSeen { .. } => Vec::new(),
         }
-    }
-
-    fn comment(&self, text: &str) -> String {
-        let one_line: String = text
-            .chars()
-            .map(|c| if is_line_break(c) { ' ' } else { c })
-            .collect();
-        format!("# {one_line}")
-    }
-
-    /// A multi-document YAML stream: each rule is one document, preceded by a comment naming
-    /// it, and documents are separated by `---`.
-    fn bundle(&self, outputs: &[(String, String)]) -> String {
-        let mut s = String::new();
-        for (i, (name, text)) in outputs.iter().enumerate() {
-            if i > 0 {
-                s.push_str("---\n");
-            }
-            s.push_str(&self.comment(&format!("rule: {name}")));
-            s.push('\n');
-            s.push_str(text);
-            if !text.ends_with('\n') {
-                s.push('\n');
-            }
-        }
-        s
     }
 }
 

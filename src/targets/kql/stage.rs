@@ -256,10 +256,10 @@ impl StageEmitter<'_> {
                 None,
             ));
         }
-        if f.ty == FieldType::Json {
+        if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
             return Err(self.refuse(
                 &format!("the json field `{}` as a stage key", f.name),
-                "the stage ignores events whose value is an object or array, while KQL would group its JSON text (and cannot group a dynamic value)",
+                why,
                 None,
             ));
         }
@@ -1082,29 +1082,19 @@ sources:
     // ----- refusals --------------------------------------------------------------------
 
     #[test]
-    fn unavailable_and_json_keys_are_refused() {
+    fn unavailable_keys_are_refused() {
         assert_eq!(
             refused(
                 "sentinel",
                 "t.src",
-                "    match App exists\n    threshold distinct Hidden > 1 by Props window 1h"
+                "    match App exists\n    threshold distinct Hidden > 1 by User window 1h"
             ),
             vec![(
                 "kql (sentinel)".to_string(),
                 "the field `Hidden`".to_string()
             )]
         );
-        assert_eq!(
-            refused(
-                "sentinel",
-                "t.src",
-                "    match App exists\n    threshold count > 1 by Props window 1h"
-            ),
-            vec![(
-                "kql (sentinel)".to_string(),
-                "the json field `Props` as a stage key".to_string()
-            )]
-        );
+        // A json key is a check error (`ir::stage_key`), tested in tests/stage_keys.rs.
         assert_eq!(
             refused(
                 "sentinel",
@@ -1267,7 +1257,7 @@ sources:
             "sentinel",
             false,
             "t.src",
-            "    match App matches \"(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)\"\n    threshold count > 1 by Props window 1h",
+            "    match App matches \"(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)(a)\"\n    threshold count > 1 by window_start window 1h",
         )
         .expect_err("refused");
         assert_eq!(errs.len(), 2);

@@ -94,7 +94,6 @@ use std::collections::BTreeSet;
 
 use super::detection::{self, Detection};
 use super::{ids, push_head, push_tail, render_rule_as, yaml_scalar, Head, TARGET};
-use crate::catalog::FieldType;
 use crate::ir::{CountOp, Expr, Field, Pred, Rule, Span, Stage, Test};
 use crate::targets::{unsupported, Ctx, TargetError};
 
@@ -399,13 +398,12 @@ fn stage_fields(
     let mut out: Vec<(Field, String)> = Vec::new();
     let mut ok = true;
     for f in fields {
-        if f.ty == FieldType::Json {
+        if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
             errors.push(unsupported(
                 TARGET,
                 &format!("{what} of type json (`{}`)", f.name),
                 span,
-                "the language ignores events whose key is an object or array, while a Sigma \
-                 backend would group by its JSON text",
+                why,
                 None,
             ));
             ok = false;

@@ -315,6 +315,9 @@ fn key_field(
             Some("group by another field"),
         )
     };
+    if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
+        return Err(refuse(why));
+    }
     if name.starts_with('_') {
         return Err(refuse(
             "an output column whose name starts with `_` is one of Splunk's internal fields",
@@ -337,6 +340,15 @@ fn key_field(
 
 /// The `distinct` field of a threshold.
 fn distinct_column(f: &Field, outputs: &[&str], ctx: &Ctx, span: Span) -> Result<Col, TargetError> {
+    if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
+        return Err(unsupported(
+            TARGET,
+            &format!("the distinct field `{}`", f.name.escape_debug()),
+            span,
+            why,
+            None,
+        ));
+    }
     let f = map_stage_field(f, ctx, span, " (counted distinct)")?;
     let expr = where_field(&f, span)?;
     Ok(match f.target() {

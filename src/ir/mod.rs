@@ -4,6 +4,8 @@
 //! `mapping` fills in how each field is written on a target; `targets/*` print it.
 //! Spans are kept so that a target can point at the construct it cannot express.
 
+pub mod stage_key;
+
 use ipnet::IpNet;
 use serde::Serialize;
 
