@@ -579,9 +579,11 @@ impl Reader<'_> {
             description: format!("Sigma logsource of `{}`", meta.title),
             logsource,
             timestamp: None,
+            record: None,
+            recognize: None,
             fields: fields
                 .into_iter()
-                .map(|(k, t)| (k, FieldDef::Type(t)))
+                .map(|(k, t)| (k, FieldDef::new(t)))
                 .collect(),
             targets,
         };

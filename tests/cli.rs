@@ -255,7 +255,7 @@ fn test_command_ends_with_a_summary_and_fails_on_failure() {
     description "Detects Send."
     source m365.audit
     match Operation == "Send"
-    test "wrong on purpose" expect match {"Operation": "Receive"}
+    test "wrong on purpose" expect match {"RecordType": 2, "Workload": "Exchange", "Operation": "Receive"}
 }
 "#,
     )
@@ -428,11 +428,13 @@ fn unreadable_and_undecodable_files_are_diagnostics_and_the_rest_compile() {
 
 #[test]
 fn summaries_count_rules_and_every_cli_error_is_coded() {
+    const SYSMON1: &str =
+        "\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1";
     let dir = scratch("summaries");
     let file = dir.join("mixed.trip");
     let rule = |name: &str, id: &str, field: &str| {
         format!(
-            "rule {name} {{\n    title \"T\"\n    id {id}\n    status experimental\n    level low\n    date 2026-01-01\n    description \"d\"\n    source windows.process_creation\n    match {field} contains \"x\"\n    test \"hit\" expect match {{ \"CommandLine\": \"x\" }}\n    test \"wrong\" expect match {{ \"CommandLine\": \"y\" }}\n}}\n"
+            "rule {name} {{\n    title \"T\"\n    id {id}\n    status experimental\n    level low\n    date 2026-01-01\n    description \"d\"\n    source windows.process_creation\n    match {field} contains \"x\"\n    test \"hit\" expect match {{ {SYSMON1}, \"CommandLine\": \"x\" }}\n    test \"wrong\" expect match {{ {SYSMON1}, \"CommandLine\": \"y\" }}\n}}\n"
         )
     };
     let text = rule(

@@ -18,6 +18,9 @@ const HEADER: &str = r#"rule long {
     source windows.process_creation
     match "#;
 
+/// What makes a flat event a Sysmon process creation (`windows.process_creation`'s recognize).
+const SYSMON1: &str = "\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1";
+
 fn program(text: String) -> Program {
     Program::from_texts(vec![(PathBuf::from("long.trip"), text)], &|_| {
         Err(std::io::Error::other("no imports"))
@@ -69,7 +72,7 @@ fn two_hundred_thousand_terms_check_compile_and_test() {
     for (op, negate) in [("or", false), ("and", true)] {
         let n = 200_000;
         let text = format!(
-            "{HEADER}{}\n    test \"hit\" expect {} {{ \"Image\": \"C:\\\\ioc3.exe\", \"CommandLine\": \"x\" }}\n    test \"miss\" expect {} {{ \"Image\": \"C:\\\\clean.exe\", \"CommandLine\": \"y\" }}\n}}\n",
+            "{HEADER}{}\n    test \"hit\" expect {} {{ {SYSMON1}, \"Image\": \"C:\\\\ioc3.exe\", \"CommandLine\": \"x\" }}\n    test \"miss\" expect {} {{ {SYSMON1}, \"Image\": \"C:\\\\clean.exe\", \"CommandLine\": \"y\" }}\n}}\n",
             terms(n, op, negate),
             if negate { "nomatch" } else { "match" },
             if negate { "match" } else { "nomatch" },

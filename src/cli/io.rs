@@ -91,6 +91,16 @@ pub enum CliError {
         /// Why.
         reason: String,
     },
+    /// `tripline sources NAME` names no source.
+    #[error("no log source `{name}` in the catalog")]
+    #[diagnostic(code(tripline::cli::unknown_source))]
+    UnknownSource {
+        /// The name.
+        name: String,
+        /// Did you mean.
+        #[help]
+        help: String,
+    },
     /// `--out DIR` could not be created.
     #[error("cannot create output directory `{path}`: {reason}")]
     #[diagnostic(

@@ -1,6 +1,7 @@
 //! Loading files, running the stages in order and collecting diagnostics.
 //! Nothing here prints; the CLI renders what it returns.
 
+mod catalog;
 mod diagnostic;
 mod load;
 mod options;
@@ -16,6 +17,7 @@ use crate::ir;
 use crate::mapping;
 use crate::targets::{Artifact, Ctx};
 
+pub use catalog::{file_errors, load_catalog, recognizer_problems};
 pub use diagnostic::{Error, FileDiagnostic};
 pub use load::{
     collect_inputs, collect_sigma_inputs, Inputs, IoError, LoadError, LoadedFile, Program,
@@ -179,6 +181,15 @@ fn compile_in_source(
     opts: &Options,
 ) -> Result<(String, Option<Artifact>, Vec<Error>), Vec<Error>> {
     let key = opts.target.catalog_key(&opts.flavor);
+    if let Some(why) = src.targets.get(&key).and_then(|t| t.unavailable.as_ref()) {
+        return Err(vec![mapping::SourceUnavailable {
+            source_name: rule.source.clone(),
+            key: key.clone(),
+            span: ir::Span::new(rule.span.start, rule.span.start + 4).into(),
+            why: why.clone(),
+        }
+        .into()]);
+    }
     let mapped = mapping::map_rule(rule, &rule.source, src, &key)
         .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
     let ctx = Ctx {

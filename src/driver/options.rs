@@ -61,7 +61,7 @@ impl Options {
         Ok(Options {
             target: t,
             flavor: flavor.clone(),
-            catalog: Arc::new(Catalog::builtin()),
+            catalog: Catalog::builtin_shared(),
             target_opts: TargetOptions {
                 flavor: if flavor.is_empty() {
                     None
