@@ -648,3 +648,131 @@ fn signin_enumerations_on_defender_are_turned_back_into_strings() {
         col("properties.status.errorCode")
     );
 }
+
+/// The example of docs/catalog.md: a user catalog that adds one field to a built-in source
+/// is five lines, and the field then compiles on every target.
+#[test]
+fn a_five_line_user_catalog_adds_a_field() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/catalog.md"))
+        .expect("docs/catalog.md");
+    let at = doc.find("is five lines").expect("the example's sentence");
+    let start = doc[at..].find("```yaml\n").unwrap() + at + 8;
+    let end = doc[start..].find("```").unwrap() + start;
+    let user = &doc[start..end];
+    assert_eq!(user.lines().count(), 5, "{user}");
+    let cat = tripline::driver::load_catalog(Some((user, "user.yml"))).expect("valid");
+    let src = source(&cat, "windows.process_creation");
+    assert_eq!(src.field_type("SourceHost"), Some(FieldType::String));
+    assert_eq!(
+        src.map_field("kql.sentinel", "SourceHost"),
+        expr("tostring(EventData.SourceHost)")
+    );
+    assert_eq!(src.map_field("spl", "SourceHost"), col("SourceHost"));
+    // The rest of the source is the built-in one.
+    let builtin = catalog();
+    let b = source(&builtin, "windows.process_creation");
+    assert_eq!(src.fields.len(), b.fields.len() + 1);
+    assert_eq!(
+        src.map_field("kql.defender", "CommandLine"),
+        b.map_field("kql.defender", "CommandLine")
+    );
+}
+
+#[test]
+fn every_problem_of_a_catalog_file_is_coded_and_located() {
+    let text = "\
+sources:
+  windows.process_creation:
+    feilds: {X: string}
+    targets:
+      kql.sentinal: {table: T}
+  my.source:
+    description: 'a source of my own'
+    logsource: {product: mine}
+    fields:
+      A: strng
+      B: {type: string, entity: acount}
+    targets:
+      spl:
+        base: 'index={index} sourcetype=mine'
+        fields:
+          A: [x, y]
+          Nope: other
+";
+    let Err(diags) = tripline::driver::load_catalog(Some((text, "user.yml"))) else {
+        panic!("accepted");
+    };
+    let got: Vec<(String, String)> = diags.iter().map(|d| (d.code(), d.render(false))).collect();
+    let codes: Vec<&str> = got.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "tripline::catalog::unknown_key",
+            "tripline::catalog::unknown_target",
+            "tripline::catalog::bad_value",
+            "tripline::catalog::bad_value",
+            "tripline::catalog::bad_value",
+            "tripline::catalog::unknown_field",
+        ],
+        "{got:#?}"
+    );
+    let all: String = got.iter().map(|(_, r)| r.as_str()).collect();
+    for needle in [
+        "did you mean `fields`?",
+        "did you mean `kql.sentinel`?",
+        "did you mean `string`?",
+        "did you mean `account`?",
+        "a mapping is a column name",
+        "user.yml:5:",
+    ] {
+        assert!(all.contains(needle), "{needle} missing from:\n{all}");
+    }
+}
+
+/// The documented catalog choice for Sysmon on Sentinel (the `Event` table, event data as
+/// XML): every rule of the library compiles with it, onto Event, with columns of its schema.
+#[test]
+fn the_sentinel_event_table_choice_compiles_the_library() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/catalog/variants/sentinel-sysmon-event.yml"
+    );
+    let text = std::fs::read_to_string(path).expect("variant");
+    let cat = tripline::driver::load_catalog(Some((&text, path))).expect("valid");
+    let schemas = kql_schemas();
+    let event = &schemas["Event"];
+    for (name, src) in cat
+        .sources
+        .iter()
+        .filter(|(n, _)| n.starts_with("windows."))
+    {
+        let t = &src.targets["kql.sentinel"];
+        if src
+            .recognize
+            .as_ref()
+            .is_some_and(|r| r.text.contains("Sysmon/Operational"))
+            && t.unavailable.is_none()
+        {
+            assert_eq!(t.table.as_deref(), Some("Event"), "{name}");
+            for f in src.fields.keys() {
+                if let Some(c) = src.column_of("kql.sentinel", f) {
+                    if src.map_field("kql.sentinel", f).is_ok() {
+                        assert!(event.contains_key(&c), "{name} {f}: {c} not in Event");
+                    }
+                }
+            }
+        }
+    }
+    let opts = tripline::driver::Options::new("kql", Some("sentinel"))
+        .unwrap()
+        .with_catalog(cat);
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let out = tripline::driver::compile_paths(&[std::path::PathBuf::from("rules/windows")], &opts)
+        .expect("rules");
+    assert!(
+        !out.failed(),
+        "{:?}",
+        out.diagnostics.iter().map(|d| d.code()).collect::<Vec<_>>()
+    );
+    assert!(out.outputs.iter().all(|o| o.text.starts_with("Event\n")));
+}

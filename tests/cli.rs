@@ -428,8 +428,7 @@ fn unreadable_and_undecodable_files_are_diagnostics_and_the_rest_compile() {
 
 #[test]
 fn summaries_count_rules_and_every_cli_error_is_coded() {
-    const SYSMON1: &str =
-        "\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1";
+    const SYSMON1: &str = "\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1";
     let dir = scratch("summaries");
     let file = dir.join("mixed.trip");
     let rule = |name: &str, id: &str, field: &str| {
@@ -513,4 +512,106 @@ fn a_diagnostic_on_a_huge_line_prints_a_window_of_it() {
     );
     assert!(err.len() < 4_000, "{} bytes of diagnostics", err.len());
     assert!(err.contains("…"));
+}
+
+/// `hunt` over EVTX-exported JSON (the shape of SigmaHQ's regression data) routes events by
+/// source: a Sysmon event 1 and an event 10 with the same TargetImage, and only the event 10
+/// is a `windows.process_access` record, as the Sentinel query (EventID == 10) and the SPL
+/// search (EventCode=10) have it.
+#[test]
+fn hunt_over_evtx_json_gives_each_rule_only_its_sources_events() {
+    let dir = scratch("hunt_evtx");
+    let event = |id: u32, record: u32| {
+        format!(
+            r##"{{
+  "Event": {{
+    "#attributes": {{"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"}},
+    "System": {{
+      "Provider": {{"#attributes": {{"Name": "Microsoft-Windows-Sysmon", "Guid": "5770385F-C22A-43E0-BF4C-06F5698FFBD9"}}}},
+      "EventID": {id}, "Version": 3, "Level": 4, "EventRecordID": {record},
+      "TimeCreated": {{"#attributes": {{"SystemTime": "2026-06-03T08:15:31.402000Z"}}}},
+      "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS0142.contoso.example"
+    }},
+    "EventData": {{
+      "UtcTime": "2026-06-03 08:15:31.402", "SourceImage": "C:\\Users\\j.doe\\mimikatz.exe",
+      "Image": "C:\\Users\\j.doe\\mimikatz.exe", "CommandLine": "mimikatz.exe sekurlsa::logonpasswords",
+      "TargetImage": "C:\\Windows\\system32\\lsass.exe", "GrantedAccess": "0x1010"
+    }}
+  }}
+}}
+"##
+        )
+    };
+    // Two objects one after the other, as evtx_dump writes them.
+    let events = dir.join("events.json");
+    std::fs::write(&events, event(1, 100) + &event(10, 101)).unwrap();
+    let (code, out, err) = tripline(&[
+        "hunt",
+        "rules/windows/process_access/lsass_memory_access.trip",
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let hits: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(hits.len(), 1, "{out}");
+    assert_eq!(hits[0]["rule"], "lsass_memory_access");
+    assert_eq!(hits[0]["event"]["Event"]["System"]["EventID"], 10);
+    // The same events as a JSON array read the same.
+    let array = format!("[{},{}]", event(1, 100), event(10, 101));
+    std::fs::write(&events, array).unwrap();
+    let (_, out, _) = tripline(&[
+        "hunt",
+        "rules/windows/process_access/lsass_memory_access.trip",
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+}
+
+#[test]
+fn sources_describe_every_mapping_as_text_and_json() {
+    let (code, out, err) = tripline(&["sources", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let sources = v.as_array().expect("a list");
+    assert!(sources.len() >= 32, "{}", sources.len());
+    let pa = sources
+        .iter()
+        .find(|s| s["name"] == "windows.process_access")
+        .expect("process_access");
+    assert!(pa["recognize"].as_str().unwrap().contains("EventID == 10"));
+    let call = pa["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "CallTrace")
+        .unwrap();
+    assert!(
+        call["targets"]["kql.defender"]["unavailable"].is_string(),
+        "{call}"
+    );
+    let (code, out, _) = tripline(&[
+        "sources",
+        "windows.process_access",
+        "--target",
+        "kql",
+        "--flavor",
+        "defender",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("kql.defender: DeviceEvents"), "{out}");
+    assert!(
+        out.contains("unavailable: Defender for Endpoint does not record the call stack"),
+        "{out}"
+    );
+    assert!(!out.contains("kql.sentinel"), "{out}");
+    let (code, _, err) = tripline(&["sources", "windows.proces_access"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("did you mean `windows.process_access`?"),
+        "{err}"
+    );
 }

@@ -15,10 +15,10 @@ const FLOOR: usize = 3450;
 fn sigmahq_corpus() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigmahq");
     if !dir.is_dir() {
-        eprintln!(
-            "SKIPPED: SigmaHQ corpus not found at {} -- the Sigma corpus test did not run",
+        skip(&format!(
+            "SigmaHQ corpus not found at {} -- the Sigma corpus test did not run",
             dir.display()
-        );
+        ));
         return;
     }
     let files = collect_sigma_inputs(std::slice::from_ref(&dir))
@@ -85,4 +85,64 @@ fn sigmahq_corpus() {
         "only {all_ok} of {} rules converted to every target (floor {FLOOR})",
         files.len()
     );
+}
+
+/// A line on stderr that the test harness does not capture, so a skipped test is visible in
+/// plain `cargo test` output.
+fn skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+}
+
+/// The catalog's sources cover at least 90 % of the corpus's rules by their logsource.
+#[test]
+fn catalog_covers_most_corpus_logsources() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigmahq");
+    if !dir.is_dir() {
+        skip(&format!(
+            "SigmaHQ corpus not found at {}: logsource coverage not measured",
+            dir.display()
+        ));
+        return;
+    }
+    let cat = tripline::catalog::Catalog::builtin();
+    let files = collect_sigma_inputs(std::slice::from_ref(&dir))
+        .expect("corpus readable")
+        .files;
+    let (mut total, mut covered) = (0usize, 0usize);
+    let mut missing: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("readable");
+        let Ok(docs) = tripline::yaml::from_str_all::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let Some(ls) = docs
+            .first()
+            .and_then(|d| d.get("logsource"))
+            .and_then(|l| l.as_object())
+        else {
+            continue;
+        };
+        let ls: indexmap::IndexMap<String, String> = ls
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+            .collect();
+        total += 1;
+        if cat.source_for_logsource(&ls).is_some() {
+            covered += 1;
+        } else {
+            *missing.entry(format!("{ls:?}")).or_default() += 1;
+        }
+    }
+    let share = covered as f64 / total as f64;
+    println!(
+        "catalog covers {covered} of {total} corpus rules ({:.1} %)",
+        share * 100.0
+    );
+    assert!(share >= 0.90, "{covered}/{total}; most missing: {:?}", {
+        let mut v: Vec<_> = missing.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.truncate(10);
+        v
+    });
 }

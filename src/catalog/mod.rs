@@ -7,6 +7,7 @@
 //! needs to know which target is which.
 
 mod describe;
+mod logsource;
 mod read;
 mod record;
 
