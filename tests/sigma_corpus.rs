@@ -141,7 +141,7 @@ fn catalog_covers_most_corpus_logsources() {
     );
     assert!(share >= 0.90, "{covered}/{total}; most missing: {:?}", {
         let mut v: Vec<_> = missing.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|x| std::cmp::Reverse(x.1));
         v.truncate(10);
         v
     });
