@@ -122,15 +122,56 @@ class Check:
 
 
 class Tripline:
-    def __init__(self, binary: Path, rules: Path, catalog: Path):
+    def __init__(self, binary: Path, rules: Path, catalog: Path | None):
         self.binary = binary
         self.rules = rules
         self.catalog = catalog
 
+    def catalog_args(self) -> list[str]:
+        return ["--catalog", str(self.catalog)] if self.catalog else []
+
     def run(self, *args: str, paths: list[Path] | None = None) -> subprocess.CompletedProcess:
         paths = paths if paths is not None else [self.rules]
-        cmd = [str(self.binary), args[0], *map(str, paths), "--catalog", str(self.catalog), *args[1:]]
+        cmd = [str(self.binary), args[0], *map(str, paths), *self.catalog_args(), *args[1:]]
         return subprocess.run(cmd, capture_output=True, text=True)
+
+    def catalog_view(self) -> dict:
+        """The catalog as the binary resolves it (built-in files, user overlay, templates), in
+        the catalog file's shape: sources -> {fields: {name: type}, logsource, timestamp,
+        recognize, targets: {key: {table, filter, base, index, timestamp, recognize,
+        unavailable, fields: {name: column | {column, expr} | {unavailable}}}}}."""
+        p = subprocess.run([str(self.binary), "sources", "--json", *self.catalog_args()],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"tripline sources --json exited {p.returncode}: {p.stderr[-2000:]}")
+        out = {"sources": {}}
+        for src in json.loads(p.stdout):
+            targets = {}
+            for key, t in src["targets"].items():
+                sec = {k: v for k, v in t.items() if v is not None}
+                sec["fields"] = {}
+                targets[key] = sec
+            fields = {}
+            for f in src["fields"]:
+                fields[f["name"]] = f["type"]
+                for key, m in f["targets"].items():
+                    if "unavailable" in m:
+                        v = {"unavailable": m["unavailable"]}
+                    elif "expr" in m:
+                        v = {"column": m.get("column"), "expr": m["expr"]}
+                    else:
+                        v = m["column"]
+                    targets[key]["fields"][f["name"]] = v
+            out["sources"][src["name"]] = {
+                "description": src["description"],
+                "logsource": src["logsource"],
+                "timestamp": src["timestamp"],
+                "recognize": src["recognize"],
+                "record": src["record"],
+                "fields": fields,
+                "targets": targets,
+            }
+        return out
 
     def compile(self, target: str, out: Path, flavor: str | None = None,
                 paths: list[Path] | None = None) -> "CompileResult":
@@ -2614,7 +2655,8 @@ def main(argv: list[str]) -> int:
     global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rules", type=Path, default=REPO / "rules")
-    ap.add_argument("--catalog", type=Path, default=REPO / "src" / "catalog" / "builtin.yml")
+    ap.add_argument("--catalog", type=Path, default=None,
+                    help="a user catalog laid over the built-in one (default: the built-in catalog)")
     ap.add_argument("--bin", type=Path, default=REPO / "target" / "release" / "tripline")
     ap.add_argument("--work", type=Path, help="keep intermediate files here (default: a temp dir)")
     ap.add_argument("--escaping-values", type=int, default=300)
@@ -2634,8 +2676,9 @@ def main(argv: list[str]) -> int:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="tripline-conformance-")
         ctx.work = Path(tmp.name)
-    ctx.tl = Tripline(args.bin.resolve(), args.rules.resolve(), args.catalog.resolve())
-    ctx.catalog = yaml.safe_load(args.catalog.read_text(encoding="utf-8"))
+    ctx.tl = Tripline(args.bin.resolve(), args.rules.resolve(),
+                      args.catalog.resolve() if args.catalog else None)
+    ctx.catalog = ctx.tl.catalog_view()
     ctx.kql_schemas = json.loads((HERE / "schemas" / "kql.json").read_text(encoding="utf-8"))
     ctx.duckdb_mod = load_script("tripline_conf_duckdb_kql", HERE / "duckdb_kql.py")
     ctx.sqlite_mod = load_script("tripline_conf_sigma_sqlite", HERE / "sigma_sqlite.py")
@@ -2659,14 +2702,15 @@ def main(argv: list[str]) -> int:
         ctx.cases[r] = []
         for e in evs:
             ctx.cases[r].append({"name": e.get("_case", "?"), "expect": e.get("_expect"),
-                                 "event": {k: v for k, v in e.items() if k not in ("_expect", "_case")}})
+                                 "recognized": e.get("_recognized"),
+                                 "event": {k: v for k, v in e.items() if not k.startswith("_")}})
             all_events.append(e)
             owner.append((r, len(ctx.cases[r]) - 1))
     allp = ctx.work / "all-cases.jsonl"
     write_jsonl(allp, all_events)
     hits = set()
     if all_events:
-        p = subprocess.run([str(ctx.tl.binary), "hunt", str(ctx.tl.rules), "--catalog", str(ctx.tl.catalog),
+        p = subprocess.run([str(ctx.tl.binary), "hunt", str(ctx.tl.rules), *ctx.tl.catalog_args(),
                             "--events", str(allp)], capture_output=True, text=True)
         if p.returncode not in (0, 1):
             note(f"conformance: tripline hunt exited {p.returncode}: {p.stderr[-1000:]}")
