@@ -74,6 +74,9 @@ pub fn describe(cat: &Catalog, sel: &Selection) -> String {
             if let Some(f) = &t.filter {
                 s.push_str(&format!("        rows: {f}\n"));
             }
+            if t.recognize {
+                s.push_str("        rows: the source's recognize, compiled for this target\n");
+            }
             if let Some(ts) = &t.timestamp {
                 s.push_str(&format!("        time: {ts}\n"));
             }
@@ -125,6 +128,7 @@ pub fn describe_json(cat: &Catalog, sel: &Selection) -> Value {
                     "base": t.base,
                     "index": t.index,
                     "filter": t.filter,
+                    "recognize": t.recognize,
                     "timestamp": t.timestamp,
                 }),
             );

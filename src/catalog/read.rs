@@ -500,6 +500,14 @@ impl Reader<'_> {
         {
             for (name, sv) in ss {
                 let path = ["sources", name.as_str()];
+                if !is_dotted_name(name) {
+                    self.bad(
+                        &path,
+                        &format!("`{name}` cannot be named in a rule's `source` line"),
+                        "a source name is dotted identifiers: letters, digits and `_`, separated by `.` (e.g. windows.appx_deployment)",
+                    );
+                    continue;
+                }
                 let Some(patch) = self.source(sv, &path) else {
                     continue;
                 };
@@ -991,6 +999,16 @@ fn merge_target(t: &mut TargetSource, p: TargetPatch) {
     for (f, m) in p.fields {
         t.fields.insert(f, m);
     }
+}
+
+/// `a.b_c`: what a rule's `source` line can name.
+fn is_dotted_name(s: &str) -> bool {
+    s.split('.').all(|seg| {
+        let mut cs = seg.chars();
+        cs.next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 /// Where the key at `path` is written: (byte offset, length), or (0, 0) when not found.

@@ -827,6 +827,169 @@ def check_kusto_analyse(ctx) -> Check:
     return ch
 
 
+def catalog_probe_queries(ctx) -> list[dict]:
+    """One query per (source, KQL flavour) of the whole catalog: the table, its row filter,
+    and every available field's mapping used as a value of the field's language type, so that
+    Microsoft's analyser checks every table, column and expression the catalog can emit."""
+    probe = {
+        "string": lambda e: f"({e}) =~ \"x\"",
+        "ip": lambda e: f"({e}) =~ \"10.0.0.1\"",
+        "json": lambda e: f"({e}) contains \"x\"",
+        "number": lambda e: f"({e}) > 0",
+        "bool": lambda e: f"({e}) == true",
+    }
+    queries = []
+    for name, src in ctx.catalog["sources"].items():
+        for key in ("kql.sentinel", "kql.defender"):
+            t = src["targets"].get(key)
+            if not t or t.get("unavailable") or not t.get("table"):
+                continue
+            q = t["table"]
+            if t.get("filter"):
+                q += f"\n| where {t['filter']}"
+            cols = []
+            for i, (f, ty) in enumerate(src["fields"].items()):
+                m = t["fields"].get(f)
+                if isinstance(m, dict) and m.get("unavailable"):
+                    continue
+                e = m["expr"] if isinstance(m, dict) else (m or f)
+                if not isinstance(m, dict) and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", e):
+                    e = f"['{e}']"
+                cols.append(f"f{i} = {probe[ty](e)}")
+            if cols:
+                q += "\n| project " + ", ".join(cols)
+            queries.append({"id": f"catalog/{key}/{name}", "query": q})
+    return queries
+
+
+def check_catalog_kql(ctx) -> Check:
+    ch = Check("catalog-kql")
+    queries = catalog_probe_queries(ctx)
+    inp = ctx.work / "catalog-analyse.json"
+    inp.write_text(json.dumps({"database": "db", "schemas": ctx.kql_schemas, "queries": queries}), encoding="utf-8")
+    p = subprocess.run([NODE, str(HERE / "kusto" / "analyse.js"), str(inp)], capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        ch.fail(f"analyse.js exited {p.returncode}: {p.stderr.strip()[-500:]}")
+    errors = 0
+    tables = set()
+    fields = sum(q["query"].count(" = ") for q in queries)
+    for line in p.stdout.split("\n"):
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        q = next(x["query"] for x in queries if x["id"] == d["id"])
+        tables.add(q.split("\n")[0])
+        for e in d["errors"]:
+            errors += 1
+            frag = q[max(0, e["start"] - 40): e["start"] + e["length"] + 40].replace("\n", " ")
+            ch.fail(f"{d['id']}: {e['code']} {e['message']} near `{frag}`")
+    ch.summary = (f"{len(queries)} source sections, {len(tables)} tables, {fields} field mappings "
+                  f"type-probed, {errors} errors")
+    return ch
+
+
+def check_recognition(ctx) -> Check:
+    """The Sentinel row selection of every source on a shared table agrees with the source's
+    `recognize` on every test event of the library: each event is written as a row of the
+    source's table (through the source's own mappings), the selection is run on duckdb-kql,
+    and its verdict is compared with the evaluator's (`tripline hunt` of an always-true rule of
+    the source). Events of other sources are part of the input, so a selection that lets a
+    Sysmon event 1 into `windows.process_access` is a disagreement."""
+    ch = Check("recognition")
+    key = "kql.sentinel"
+    events = [c["event"] for r in ctx.rules for c in ctx.cases[r]]
+    if not events:
+        ch.summary = "no test events"
+        return ch
+    evp = ctx.work / "recognition-events.jsonl"
+    write_jsonl(evp, events)
+    tables: dict[str, list[str]] = {}
+    for name, src in ctx.catalog["sources"].items():
+        t = src["targets"].get(key) or {}
+        if t.get("table") and not t.get("unavailable"):
+            tables.setdefault(t["table"], []).append(name)
+    shared = {n for names in tables.values() if len(names) > 1 for n in names}
+    used = set(ctx.sources.values())
+    todo = sorted(n for n in shared if n in used or any(
+        ctx.catalog["sources"][n]["targets"][key].get(k) for k in ("filter", "recognize")))
+    r_dir = ctx.work / "recognition"
+    r_dir.mkdir(exist_ok=True)
+    compared = disagree = sources_run = 0
+    unsupported: dict[str, int] = {}
+    not_comparable: list[str] = []
+    for n, name in enumerate(todo):
+        src = ctx.catalog["sources"][name]
+        t = src["targets"][key]
+        if not (t.get("filter") or t.get("recognize")):
+            continue
+        # A selection whose predicate reads a field this table cannot give cannot be
+        # derived from the event's fields: not comparable.
+        rec_fields = set(re.findall(r"\b([A-Za-z_][A-Za-z0-9_.]*)\s+(?:==|!=|in\b|exists|missing|contains)",
+                                    src.get("recognize") or ""))
+        blind = sorted(f for f in rec_fields
+                       if isinstance(t["fields"].get(f), dict) and t["fields"][f].get("unavailable"))
+        if blind:
+            not_comparable.append(f"{name} (recognize reads {', '.join(blind)}, unavailable on {t['table']})")
+            continue
+        field = next((f for f, ty in src["fields"].items()
+                      if not (isinstance(t["fields"].get(f), dict) and t["fields"][f].get("unavailable"))), None)
+        if field is None:
+            continue
+        rule = (f"rule probe_{n} {{\n    title \"Probe\"\n    id {uuid.UUID(int=n + 1, version=4)}\n"
+                f"    status test\n    level low\n    date 2026-01-01\n    description \"Every record\"\n"
+                f"    source {name}\n    match {field} exists or {field} missing\n}}\n")
+        rp = r_dir / f"probe_{n}.trip"
+        rp.write_text(rule, encoding="utf-8")
+        comp = subprocess.run([str(ctx.tl.binary), "compile", str(rp), "--target", "kql", "--flavor", "sentinel",
+                               *ctx.tl.catalog_args()], capture_output=True, text=True)
+        if comp.returncode != 0:
+            ch.fail(f"{name}: the probe rule does not compile: {comp.stderr[-300:]}")
+            continue
+        query = "\n".join(l for l in comp.stdout.split("\n") if not l.startswith("//"))
+        hunt = subprocess.run([str(ctx.tl.binary), "hunt", str(rp), "--events", str(evp), *ctx.tl.catalog_args()],
+                              capture_output=True, text=True)
+        want = {json.loads(l)["line"] for l in hunt.stdout.split("\n") if l.strip()}
+        schema_text = ctx.kql_schemas[t["table"]]
+        schema = parse_kql_schema(schema_text)
+        rows, line_of = [], {}
+        for i, e in enumerate(events, start=1):
+            try:
+                row = event_to_row(e, name, src, key, schema, {})
+            except Unrepresentable:
+                unsupported["event not representable"] = unsupported.get("event not representable", 0) + 1
+                continue
+            rows.append(row)
+            line_of[len(rows)] = i
+        rows_path = r_dir / f"probe_{n}.rows.jsonl"
+        write_jsonl(rows_path, rows)
+        try:
+            q2, _ = rewrite_for_duckdb(query)
+        except Unsupported as ex:
+            unsupported[str(ex)] = unsupported.get(str(ex), 0) + len(rows)
+            continue
+        status, got = run_duckdb(ctx, q2, t["table"], rows_path, schema_text)
+        if status != "ok":
+            unsupported[f"{status}: {str(got)[:60]}"] = unsupported.get(f"{status}: {str(got)[:60]}", 0) + len(rows)
+            continue
+        sources_run += 1
+        got_lines = {line_of[l] for l in got}
+        for row_no, line in line_of.items():
+            compared += 1
+            if (line in got_lines) != (line in want):
+                disagree += 1
+                ch.fail(f"{name}: event {line} ({events[line - 1].get('Channel', '')} "
+                        f"{events[line - 1].get('EventID', '')}): Sentinel selects it: {line in got_lines}, "
+                        f"recognize: {line in want}")
+    uns = ", ".join(f"{k}: {v}" for k, v in sorted(unsupported.items()))
+    for x in not_comparable:
+        ch.detail(f"not comparable: {x}")
+    ch.summary = (f"{sources_run} sources on shared Sentinel tables, {len(events)} events each, "
+                  f"{compared} verdicts compared, {disagree} disagreements"
+                  + (f", {len(not_comparable)} sources not comparable" if not_comparable else "")
+                  + (f", not run: {uns}" if uns else ""))
+    return ch
+
+
 # --------------------------------------------------------------------------------------
 # (c) duckdb-kql execution
 # --------------------------------------------------------------------------------------
@@ -2748,7 +2911,7 @@ def main(argv: list[str]) -> int:
         "spl": ctx.tl.compile("spl", ctx.work / "spl"),
     }
     checks = []
-    for fn in (check_sigma_load, check_kusto_analyse, check_duckdb, check_sigma_sqlite,
+    for fn in (check_sigma_load, check_kusto_analyse, check_catalog_kql, check_recognition, check_duckdb, check_sigma_sqlite,
                check_spl_structure, check_escaping, check_stateful):
         t = time.monotonic()
         try:
