@@ -319,11 +319,56 @@ fn convert_sigma_exit_codes() {
         "kql",
     ]);
     assert_eq!(code, 0, "{err}");
+    // The logsource names a catalog source: the rule lands on its real table.
     assert!(
-        out.contains("// rule: good\nSigmaEvents\n| where Image endswith"),
+        out.contains("// rule: good\nWindowsEvent\n| where Channel =~ \"Microsoft-Windows-Sysmon/Operational\"\n| where EventID == 1\n| where tostring(EventData.Image) endswith"),
         "{out}"
     );
-    let bad = good.replace("Image|endswith", "Image|windash");
+    // A field the source does not have is a coded error with did-you-mean.
+    let typo = good.replace("Image|endswith", "Imagge|endswith");
+    std::fs::write(dir.join("typo.yml"), &typo).expect("write");
+    let (code, _, err) = tripline(&[
+        "convert-sigma",
+        dir.join("typo.yml").to_str().unwrap(),
+        "--target",
+        "kql",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("tripline::sigma_in::unknown_field") && err.contains("did you mean `Image`?"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("typo.yml")).unwrap();
+    // A logsource no catalog source has: placeholder tables and a coded warning; --strict
+    // makes it an error.
+    let other = good.replace("product: windows", "product: nowhere");
+    std::fs::write(dir.join("other.yml"), &other).expect("write");
+    let (code, out, err) = tripline(&[
+        "convert-sigma",
+        dir.join("other.yml").to_str().unwrap(),
+        "--target",
+        "kql",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("SigmaEvents\n| where Image endswith"), "{out}");
+    assert!(
+        err.contains("tripline::sigma_in::unmapped_logsource"),
+        "{err}"
+    );
+    let (code, _, err) = tripline(&[
+        "convert-sigma",
+        dir.join("other.yml").to_str().unwrap(),
+        "--target",
+        "kql",
+        "--strict",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("tripline::sigma_in::unmapped_logsource_strict"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("other.yml")).unwrap();
+    let bad = good.replace("Image|endswith", "Image|minute");
     std::fs::write(dir.join("bad.yaml"), bad).expect("write");
     let (code, out, err) = tripline(&["convert-sigma", dir.to_str().unwrap(), "--target", "spl"]);
     assert_eq!(code, 1, "{err}");

@@ -1094,7 +1094,9 @@ impl<'a> Checker<'a> {
         let preds: Vec<ir::Expr> = src
             .fields
             .iter()
-            .filter(|(_, d)| d.ty() == FieldType::String)
+            .filter(|(name, d)| {
+                d.ty() == FieldType::String && src.timestamp.as_deref() != Some(name.as_str())
+            })
             .map(|(name, d)| {
                 ir::Expr::Pred(ir::Pred {
                     field: ir::Field {
@@ -1706,7 +1708,7 @@ fn bad_number(n: &ast::Num) -> CheckError {
 }
 
 /// Characters that every JSON writer spells the same way inside a string or key.
-fn json_safe(s: &str) -> bool {
+pub fn json_safe(s: &str) -> bool {
     s.bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@'))
 }

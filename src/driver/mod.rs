@@ -104,6 +104,9 @@ pub struct Output {
     /// The deployable artifact embedding `text`, when [`Options::artifact`] is set and the
     /// target has one.
     pub artifact: Option<Artifact>,
+    /// Coded warnings about this output (a Sigma rule's unmapped logsource, a target's
+    /// backend-defined constructs), when they are not in [`Compiled::diagnostics`].
+    pub warnings: Vec<Error>,
 }
 
 impl Output {
@@ -236,6 +239,7 @@ pub fn compile_program(prog: &Program, opts: &Options) -> Compiled {
                     path: prog.files[*f].display.clone(),
                     text,
                     artifact,
+                    warnings: Vec::new(),
                 });
                 diags.extend(warnings.into_iter().map(|e| (*f, e)));
             }
@@ -275,19 +279,31 @@ pub fn compile_paths(paths: &[PathBuf], opts: &Options) -> Result<Compiled, IoEr
 
 /// Read one Sigma rule file's text and compile it for the options' target. The rule is
 /// named after `path`'s file stem. Errors are the reader's refusals or the compiler's.
+///
+/// The rule's logsource names its catalog source (`Catalog::source_for_logsource`), whose
+/// tables and field mappings it is compiled with; a logsource the catalog does not have is
+/// compiled for placeholder tables with a coded warning (an error with [`Options::strict`]).
 pub fn convert_sigma(path: &str, text: &str, opts: &Options) -> Result<Output, Vec<Error>> {
-    let read = crate::sigma_in::read(text)
-        .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
+    let read = crate::sigma_in::read_with(
+        text,
+        Some(&opts.catalog),
+        opts.strict,
+        opts.placeholders.as_deref(),
+    )
+    .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
     let mut rule = read.rule;
     if let Some(stem) = Path::new(path).file_stem() {
         rule.name = crate::sigma_in::identifier(&stem.to_string_lossy());
     }
-    let (text, artifact, _warnings) = compile_in_source(&rule, &read.source, opts)?;
+    let (text, artifact, target_warnings) = compile_in_source(&rule, &read.source, opts)?;
+    let mut warnings: Vec<Error> = read.warnings.into_iter().map(Error::from).collect();
+    warnings.extend(target_warnings);
     Ok(Output {
         rule: rule.name,
         path: path.to_string(),
         text,
         artifact,
+        warnings,
     })
 }
 
@@ -307,7 +323,15 @@ pub fn convert_sigma_paths(paths: &[PathBuf], opts: &Options) -> Result<Compiled
         };
         let shown = load::display(p);
         match convert_sigma(&shown, &text, opts) {
-            Ok(o) => outputs.push(o),
+            Ok(mut o) => {
+                let text: Arc<str> = text.into();
+                diagnostics.extend(o.warnings.drain(..).map(|error| FileDiagnostic {
+                    path: shown.clone(),
+                    text: text.clone(),
+                    error,
+                }));
+                outputs.push(o);
+            }
             Err(es) => {
                 let text: Arc<str> = text.into();
                 diagnostics.extend(es.into_iter().map(|error| FileDiagnostic {

@@ -24,14 +24,22 @@ use crate::catalog::{self, FieldDef, FieldType};
 use crate::ir::{self, CmpOp, Expr, Field, Number, Pred, Quant, Span, StrOp, Test};
 use crate::yaml;
 
+pub mod modifiers;
+mod retype;
+
 /// A Sigma rule read into tripline's IR, with the synthetic log source it is compiled for.
 #[derive(Debug, Clone)]
 pub struct SigmaRule {
-    /// The rule (its `source` is the key of [`SigmaRule::source`], e.g.
-    /// `sigma:windows/process_creation`).
+    /// The rule (its `source` is the key of [`SigmaRule::source`]: a catalog source name, or
+    /// e.g. `sigma:windows/process_creation` for a logsource the catalog does not have).
     pub rule: ir::Rule,
-    /// The log source: the rule's `logsource`, its fields, placeholder targets.
+    /// The log source: the catalog's, or one built from the rule's `logsource` and fields
+    /// with placeholder targets.
     pub source: catalog::Source,
+    /// Whether [`SigmaRule::source`] is the catalog's.
+    pub in_catalog: bool,
+    /// Coded warnings (a logsource the catalog does not have).
+    pub warnings: Vec<SigmaInError>,
 }
 
 /// Why a Sigma rule could not be read exactly.
@@ -228,6 +236,98 @@ pub enum SigmaInError {
         #[label("here")]
         span: SourceSpan,
     },
+    /// Keywords read as the language's keyword search (a warning).
+    #[error("keywords are read as: some string field of the log source contains the value")]
+    #[diagnostic(
+        code(tripline::sigma_in::keywords_as_fields),
+        severity(Warning),
+        help("Sigma leaves keyword search to each backend (full-text search, term search, ...); tripline searches the catalog source's string fields, the same on every target")
+    )]
+    KeywordsAsFields {
+        /// Where.
+        #[label("keywords")]
+        span: SourceSpan,
+    },
+    /// A field that the catalog source of the rule's logsource does not have.
+    #[error("unknown field `{field}` in log source `{source_name}`")]
+    #[diagnostic(code(tripline::sigma_in::unknown_field))]
+    UnknownField {
+        /// The field.
+        field: String,
+        /// The catalog source.
+        source_name: String,
+        /// Where.
+        #[label("not a field of `{source_name}`")]
+        span: SourceSpan,
+        /// Did you mean.
+        #[help]
+        help: String,
+    },
+    /// A test that does not apply to the field's catalog type.
+    #[error("field `{field}` is of type {ty} in the catalog: {reason}")]
+    #[diagnostic(
+        code(tripline::sigma_in::field_type),
+        help("the catalog types each field; `tripline sources <source>` shows the types")
+    )]
+    FieldType {
+        /// The field.
+        field: String,
+        /// Its catalog type.
+        ty: &'static str,
+        /// Why the test does not apply.
+        reason: String,
+        /// Where.
+        #[label("here")]
+        span: SourceSpan,
+    },
+    /// A logsource that no catalog source has (a warning; an error with `--strict`).
+    #[error("no catalog source has the logsource {logsource}: the rule is compiled for placeholder tables with Sigma's field names")]
+    #[diagnostic(
+        code(tripline::sigma_in::unmapped_logsource),
+        severity(Warning),
+        help("add the source to a catalog (--catalog FILE, see docs/catalog.md) to compile onto a real table; --strict makes this an error")
+    )]
+    UnmappedLogsource {
+        /// The logsource, as written.
+        logsource: String,
+        /// Where.
+        #[label("this logsource")]
+        span: SourceSpan,
+    },
+    /// `--strict`: a logsource that no catalog source has.
+    #[error("no catalog source has the logsource {logsource}")]
+    #[diagnostic(
+        code(tripline::sigma_in::unmapped_logsource_strict),
+        help("add the source to a catalog (--catalog FILE, see docs/catalog.md), or drop --strict to compile onto placeholder tables")
+    )]
+    UnmappedLogsourceStrict {
+        /// The logsource, as written.
+        logsource: String,
+        /// Where.
+        #[label("this logsource")]
+        span: SourceSpan,
+    },
+}
+
+/// A keyword selection: the values searched in every string field of the catalog source,
+/// one group (OR) per field, as the language defines keywords.
+fn keyword_groups(fields: &[String], values: Vec<Scalar>, at: Span) -> Selection {
+    fields
+        .iter()
+        .map(|f| {
+            vec![Item {
+                key: format!("{f}|contains"),
+                field: f.clone(),
+                op: Op::Str(StrOp::Contains),
+                all: false,
+                cased: false,
+                re_flags: String::new(),
+                re_i: false,
+                values: values.clone(),
+                span: at,
+            }]
+        })
+        .collect()
 }
 
 /// Nesting limit for conditions (parentheses and `not`).
@@ -273,6 +373,87 @@ pub fn identifier(text: &str) -> String {
 
 /// Read one Sigma rule.
 pub fn read(text: &str) -> Result<SigmaRule, Vec<SigmaInError>> {
+    read_for(text, None, false)
+}
+
+/// Read one Sigma rule for `catalog`: its logsource names the catalog source
+/// ([`catalog::Catalog::source_for_logsource`]), whose fields and types the rule must use.
+/// A logsource the catalog does not have gives a placeholder source and a coded warning, or
+/// with `strict` an error.
+pub fn read_for(
+    text: &str,
+    catalog: Option<&catalog::Catalog>,
+    strict: bool,
+) -> Result<SigmaRule, Vec<SigmaInError>> {
+    read_with(text, catalog, strict, None)
+}
+
+/// [`read_for`], with values for `expand` placeholders (`--placeholders FILE`).
+pub fn read_with(
+    text: &str,
+    catalog: Option<&catalog::Catalog>,
+    strict: bool,
+    placeholders: Option<&modifiers::Placeholders>,
+) -> Result<SigmaRule, Vec<SigmaInError>> {
+    let Some(cat) = catalog else {
+        return read_doc(text, None, placeholders);
+    };
+    // Keywords search the string fields of the catalog source the logsource names.
+    let keyword_fields = logsource_of(text)
+        .and_then(|ls| cat.source_for_logsource(&ls).map(str::to_string))
+        .map(|name| {
+            cat.sources[&name]
+                .fields
+                .iter()
+                .filter(|(f, d)| {
+                    d.ty() == FieldType::String
+                        && cat.sources[&name].timestamp.as_deref() != Some(f.as_str())
+                })
+                .map(|(f, _)| f.clone())
+                .collect::<Vec<_>>()
+        });
+    let mut r = read_doc(text, keyword_fields, placeholders)?;
+    let ls_span = sp(locate(text, 0, "logsource"));
+    let shown = || {
+        let parts: Vec<String> = r
+            .source
+            .logsource
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        format!("{{{}}}", parts.join(", "))
+    };
+    let Some(name) = cat.source_for_logsource(&r.source.logsource) else {
+        if strict {
+            return Err(vec![SigmaInError::UnmappedLogsourceStrict {
+                logsource: shown(),
+                span: ls_span,
+            }]);
+        }
+        r.warnings.push(SigmaInError::UnmappedLogsource {
+            logsource: shown(),
+            span: ls_span,
+        });
+        return Ok(r);
+    };
+    let src = &cat.sources[name];
+    let errors = retype::retype(&mut r.rule.expr, name, src);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    r.rule.source = name.to_string();
+    r.source = src.clone();
+    r.in_catalog = true;
+    Ok(r)
+}
+
+/// Read one Sigma rule, with the string fields keyword selections search and the values of
+/// `expand` placeholders.
+fn read_doc(
+    text: &str,
+    keyword_fields: Option<Vec<String>>,
+    placeholders: Option<&modifiers::Placeholders>,
+) -> Result<SigmaRule, Vec<SigmaInError>> {
     let docs: Vec<Value> = yaml::from_str_all(text).map_err(|reason| {
         vec![SigmaInError::Yaml {
             reason,
@@ -309,13 +490,34 @@ pub fn read(text: &str) -> Result<SigmaRule, Vec<SigmaInError>> {
     Reader {
         text,
         errors: Vec::new(),
+        keyword_fields,
+        placeholders,
+        used_keywords: None,
     }
     .rule(&doc)
+}
+
+/// The Sigma `logsource` of the first document of `text`, if it has one.
+fn logsource_of(text: &str) -> Option<IndexMap<String, String>> {
+    let docs: Vec<Value> = yaml::from_str_all(text).ok()?;
+    let m = docs.first()?.get("logsource")?.as_object()?;
+    Some(
+        m.iter()
+            .filter_map(|(k, v)| scalar_text(Some(v)).map(|t| (k.clone(), t)))
+            .collect(),
+    )
 }
 
 struct Reader<'t> {
     text: &'t str,
     errors: Vec<SigmaInError>,
+    /// The catalog source's string fields, which keyword selections search (`None` when the
+    /// logsource has no catalog source: keywords are then refused).
+    keyword_fields: Option<Vec<String>>,
+    /// Values for `expand` placeholders.
+    placeholders: Option<&'t modifiers::Placeholders>,
+    /// Whether a keyword selection was read (its meaning is the language's keyword search).
+    used_keywords: Option<Span>,
 }
 
 /// A scalar value as written in a selection.
@@ -598,7 +800,17 @@ impl Reader<'_> {
             test_files: Vec::new(),
             stream_tests: Vec::new(),
         };
-        Ok(SigmaRule { rule, source })
+        let warnings = self
+            .used_keywords
+            .map(|at| SigmaInError::KeywordsAsFields { span: sp(at) })
+            .into_iter()
+            .collect();
+        Ok(SigmaRule {
+            rule,
+            source,
+            in_catalog: false,
+            warnings,
+        })
     }
 
     /// The detection: the expression and the type of every field.
@@ -744,6 +956,27 @@ impl Reader<'_> {
                 let g = self.group(name, m, at)?;
                 Some(vec![g])
             }
+            Value::Array(xs)
+                if !xs.is_empty()
+                    && xs
+                        .iter()
+                        .all(|x| Scalar::of(x).is_some() && !x.is_null() && !x.is_boolean()) =>
+            {
+                match &self.keyword_fields {
+                    Some(fields) if !fields.is_empty() => {
+                        self.used_keywords = Some(at);
+                        Some(keyword_groups(
+                            fields,
+                            xs.iter().filter_map(Scalar::of).collect(),
+                            at,
+                        ))
+                    }
+                    _ => {
+                        self.errors.push(keywords(at));
+                        None
+                    }
+                }
+            }
             Value::Array(xs) if !xs.is_empty() => {
                 let mut out = Vec::new();
                 for x in xs {
@@ -757,10 +990,20 @@ impl Reader<'_> {
                 }
                 Some(out)
             }
-            Value::String(_) | Value::Number(_) => {
-                self.errors.push(keywords(at));
-                None
-            }
+            Value::String(_) | Value::Number(_) => match &self.keyword_fields {
+                Some(fields) if !fields.is_empty() => {
+                    self.used_keywords = Some(at);
+                    Some(keyword_groups(
+                        fields,
+                        Scalar::of(def).into_iter().collect(),
+                        at,
+                    ))
+                }
+                _ => {
+                    self.errors.push(keywords(at));
+                    None
+                }
+            },
             _ => {
                 self.errors.push(SigmaInError::BadKey {
                     key: name.to_string(),
@@ -819,6 +1062,7 @@ impl Reader<'_> {
         let mut cased = false;
         let mut re_flags = String::new();
         let mut re_i = false;
+        let mut transforms: Vec<&str> = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
         for m in parts {
             if seen.contains(&m) {
@@ -849,6 +1093,19 @@ impl Reader<'_> {
                 op = Some(o);
                 continue;
             }
+            if modifiers::TRANSFORMS.contains(&m) {
+                // windash and expand leave wildcards alone, so they may follow the matching
+                // modifier (`contains|windash`); encodings may not (pySigma refuses to encode
+                // the wildcards `contains` adds).
+                if op.is_some() && !matches!(m, "windash" | "expand") {
+                    self.errors.push(bad(&format!(
+                        "`{m}` encodes the values, so it comes before the matching modifier"
+                    )));
+                    return None;
+                }
+                transforms.push(m);
+                continue;
+            }
             match m {
                 "all" => all = true,
                 "cased" => cased = true,
@@ -862,12 +1119,10 @@ impl Reader<'_> {
                 _ => {
                     let why = match m {
                         "i" | "m" | "s" => "`i`, `m` and `s` only follow `re`".to_string(),
-                        "windash" => "windash expands dashes into several characters that tripline has no exact single test for".into(),
-                        "base64" | "base64offset" => "base64 modifiers match encoded substrings; tripline has no such test".into(),
-                        "utf16le" | "utf16be" | "utf16" | "wide" => "UTF-16 encodings only make sense combined with base64, which is not supported".into(),
-                        "expand" => "placeholders are resolved per deployment, so there is no exact meaning".into(),
                         "neq" => "`neq` is not read (write `not` in the condition)".into(),
-                        "minute" | "hour" | "day" | "week" | "month" | "year" => "time-part modifiers depend on the engine's time zone".into(),
+                        "minute" | "hour" | "day" | "week" | "month" | "year" => {
+                            "time-part modifiers depend on the engine's time zone".into()
+                        }
                         _ => "unknown modifier".into(),
                     };
                     self.errors.push(SigmaInError::Modifier {
@@ -914,6 +1169,41 @@ impl Reader<'_> {
                         key: key.to_string(),
                         reason: "values must be strings, numbers, booleans or null".into(),
                         span: sp(span),
+                    });
+                    return None;
+                }
+            }
+        }
+        if !transforms.is_empty() {
+            if !matches!(op, Op::Str(_)) {
+                self.errors.push(bad(&format!(
+                    "`{}` transforms string values: it goes with plain values, contains, startswith and endswith",
+                    transforms[0]
+                )));
+                return None;
+            }
+            let texts: Option<Vec<String>> = values
+                .iter()
+                .map(|v| match v {
+                    Scalar::Str(s) | Scalar::Num(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            let Some(texts) = texts else {
+                self.errors.push(bad(&format!(
+                    "`{}` takes strings, not null or booleans",
+                    transforms[0]
+                )));
+                return None;
+            };
+            match modifiers::apply(texts, &transforms, self.placeholders) {
+                Ok(vs) => values = vs.into_iter().map(Scalar::Str).collect(),
+                Err(why) => {
+                    self.errors.push(SigmaInError::Modifier {
+                        modifier: transforms.join("|"),
+                        why,
+                        span: sp(span),
+                        key: key.to_string(),
                     });
                     return None;
                 }
