@@ -660,3 +660,48 @@ fn sources_describe_every_mapping_as_text_and_json() {
         "{err}"
     );
 }
+
+/// Sigma rules are first-class inputs: `check`, `compile`, `test` and `hunt` take a library
+/// that mixes `.trip` and Sigma files, read against the same catalog.
+#[test]
+fn a_mixed_library_of_trip_and_sigma_rules() {
+    let dir = scratch("mixed_library");
+    std::fs::copy(
+        "rules/windows/process_creation/certutil_download.trip",
+        dir.join("certutil_download.trip"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("whoami_run.yml"),
+        "title: Whoami Run\nid: 0b8a9a6e-3c1d-4f55-9a0e-6b1d3c2e4f70\nstatus: test\nlevel: low\n\
+         description: Detects whoami.\ndate: 2026-12-01\nlogsource:\n    product: windows\n    \
+         category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\whoami.exe'\n    \
+         condition: sel\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let (code, _, err) = tripline(&["check", d]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("2 rules in 2 files: 2 valid"), "{err}");
+    let (code, out, err) = tripline(&["compile", d, "--target", "kql"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("// rule: whoami_run\nWindowsEvent\n"), "{out}");
+    assert!(
+        out.contains("// rule: certutil_download\nWindowsEvent\n"),
+        "{out}"
+    );
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1, \"Image\": \"C:\\\\Windows\\\\System32\\\\whoami.exe\"}\n\
+         {\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 10, \"Image\": \"C:\\\\Windows\\\\System32\\\\whoami.exe\"}\n",
+    )
+    .unwrap();
+    let (code, out, err) = tripline(&["hunt", d, "--events", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains("\"rule\":\"whoami_run\"") && out.contains("\"line\":1"),
+        "{out}"
+    );
+}

@@ -32,6 +32,14 @@ fn flatten(rec: &Record, event: &Value) -> Value {
                 if !out.contains_key(k) {
                     out.insert(k.clone(), text_of(v));
                 }
+                // Some providers name data with spaces (Windows Defender's `Threat Name`);
+                // Sigma rules name it without them (`ThreatName`): both are read.
+                if k.contains(' ') {
+                    let joined: String = k.chars().filter(|c| *c != ' ').collect();
+                    if !out.contains_key(&joined) && !obj.contains_key(&joined) {
+                        out.insert(joined, text_of(v));
+                    }
+                }
             }
         }
     }

@@ -30,10 +30,24 @@ pub struct Checked {
     pub rules: Vec<(usize, ir::Rule)>,
     /// Diagnostics, per file and by position.
     pub diagnostics: Vec<FileDiagnostic>,
+    /// Placeholder sources of Sigma rules whose logsource the catalog does not have, by the
+    /// rule's `source` name (`sigma:<rule>`).
+    pub sources: HashMap<String, crate::catalog::Source>,
 }
 
-/// Run `syntax` results and `check` over a program.
+/// Run `syntax` results and `check` over a program; Sigma rule files are read by
+/// `sigma_in` against the catalog.
 pub fn check_program(prog: &Program, catalog: &Catalog) -> Checked {
+    check_program_with(prog, catalog, false, None)
+}
+
+/// [`check_program`], with the Sigma reader's options (`--strict`, `--placeholders`).
+pub fn check_program_with(
+    prog: &Program,
+    catalog: &Catalog,
+    strict: bool,
+    placeholders: Option<&crate::sigma_in::modifiers::Placeholders>,
+) -> Checked {
     let inputs: Vec<FileInput> = prog
         .files
         .iter()
@@ -52,8 +66,33 @@ pub fn check_program(prog: &Program, catalog: &Catalog) -> Checked {
         }
     }
     diags.extend(checked.errors.into_iter().map(|(f, e)| (f, e.into())));
-    // Rule names must be unique among compiled rules (they name output files).
     let mut rules = checked.rules;
+    let mut sources = HashMap::new();
+    for (i, f) in prog
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.sigma && f.is_input)
+    {
+        match crate::sigma_in::read_with(&f.text, Some(catalog), strict, placeholders) {
+            Ok(read) => {
+                let mut rule = read.rule;
+                if let Some(stem) = Path::new(&f.display).file_stem() {
+                    rule.name = crate::sigma_in::identifier(&stem.to_string_lossy());
+                }
+                if !read.in_catalog {
+                    // A placeholder source of its own, built from the rule's fields.
+                    rule.source = format!("sigma:{}", rule.name);
+                    sources.insert(rule.source.clone(), read.source);
+                }
+                diags.extend(read.warnings.into_iter().map(|w| (i, w.into())));
+                rules.push((i, rule));
+            }
+            Err(es) => diags.extend(es.into_iter().map(|e| (i, e.into()))),
+        }
+    }
+    rules.sort_by_key(|(f, _)| *f);
+    // Rule names must be unique among compiled rules (they name output files).
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut dup = Vec::new();
     for (k, (f, r)) in rules.iter().enumerate() {
@@ -77,7 +116,11 @@ pub fn check_program(prog: &Program, catalog: &Catalog) -> Checked {
     }
     let mut diagnostics = prog.problems.clone();
     diagnostics.extend(finish(prog, diags));
-    Checked { rules, diagnostics }
+    Checked {
+        rules,
+        diagnostics,
+        sources,
+    }
 }
 
 fn finish(prog: &Program, mut diags: Vec<(usize, Error)>) -> Vec<FileDiagnostic> {
@@ -161,7 +204,7 @@ pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<(String, Vec<Erro
         artifact: false,
         ..opts.clone()
     };
-    compile_one(rule, &opts).map(|(text, _, warnings)| (text, warnings))
+    compile_one(rule, &opts, &HashMap::new()).map(|(text, _, warnings)| (text, warnings))
 }
 
 /// Compile one checked rule: the text, the artifact (with [`Options::artifact`]) and any
@@ -169,8 +212,14 @@ pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<(String, Vec<Erro
 fn compile_one(
     rule: &ir::Rule,
     opts: &Options,
+    extra: &HashMap<String, crate::catalog::Source>,
 ) -> Result<(String, Option<Artifact>, Vec<Error>), Vec<Error>> {
-    let Some(src) = opts.catalog.sources.get(&rule.source) else {
+    let Some(src) = opts
+        .catalog
+        .sources
+        .get(&rule.source)
+        .or_else(|| extra.get(&rule.source))
+    else {
         // The checker only lets through rules whose source exists.
         return Err(Vec::new());
     };
@@ -228,11 +277,16 @@ fn compile_in_source(
 
 /// Compile a loaded program.
 pub fn compile_program(prog: &Program, opts: &Options) -> Compiled {
-    let checked = check_program(prog, &opts.catalog);
+    let checked = check_program_with(
+        prog,
+        &opts.catalog,
+        opts.strict,
+        opts.placeholders.as_deref(),
+    );
     let mut outputs = Vec::new();
     let mut diags: Vec<(usize, Error)> = Vec::new();
     for (f, rule) in &checked.rules {
-        match compile_one(rule, opts) {
+        match compile_one(rule, opts, &checked.sources) {
             Ok((text, artifact, warnings)) => {
                 outputs.push(Output {
                     rule: rule.name.clone(),

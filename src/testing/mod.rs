@@ -8,6 +8,7 @@ use serde_json::Value;
 mod cases;
 mod hunt;
 mod input;
+pub mod regression;
 mod route;
 
 use crate::catalog::Catalog;
