@@ -419,6 +419,23 @@ fn transforming_modifiers() {
     assert!(w.contains(&" /e ".to_string()) && w.contains(&" \u{2013}e ".to_string()));
 }
 
+/// Sigma → Sigma keeps `$`: the reader reads PCRE's `$` as `(?:\n?\z)` (end of value, or
+/// just before a final newline), which the Sigma target writes as `$` again.
+#[test]
+fn sigma_dollar_round_trips() {
+    use tripline::driver::{convert_sigma, Options};
+    let text =
+        rule("    sel:\n        CommandLine|re: ' -enc [A-Za-z0-9+/=]+$'\n    condition: sel");
+    let out = convert_sigma("x/dollar.yml", &text, &Options::new("sigma", None).unwrap())
+        .expect("converts");
+    assert!(
+        out.text
+            .contains("CommandLine|re: ' -enc [A-Za-z0-9+/=]+$'"),
+        "{}",
+        out.text
+    );
+}
+
 #[test]
 fn compiled_output() {
     use tripline::driver::{convert_sigma, Options};
