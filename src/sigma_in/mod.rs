@@ -1571,8 +1571,9 @@ fn meta(doc: &serde_json::Map<String, Value>, title: String) -> ir::Meta {
         level: s("level"),
         description: s("description").trim().to_string(),
         authors,
-        date: s("date"),
-        modified: scalar_text(doc.get("modified")),
+        // Older rules write dates YYYY/MM/DD; Sigma's form is YYYY-MM-DD.
+        date: s("date").replace('/', "-"),
+        modified: scalar_text(doc.get("modified")).map(|d| d.replace('/', "-")),
         tags: str_list(doc.get("tags")),
         references: str_list(doc.get("references")),
         falsepositives: str_list(doc.get("falsepositives")),

@@ -12,6 +12,7 @@ pub mod attack;
 pub mod kql;
 pub mod sigma;
 pub mod spl;
+pub mod trip;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 
@@ -189,7 +190,7 @@ pub trait Target: Sync {
 
 /// Every target, in a fixed order.
 pub fn registry() -> Vec<&'static dyn Target> {
-    vec![&kql::Kql, &spl::Spl, &sigma::Sigma]
+    vec![&kql::Kql, &spl::Spl, &sigma::Sigma, &trip::Trip]
 }
 
 /// Look a target up by name.
