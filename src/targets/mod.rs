@@ -12,9 +12,9 @@ pub mod attack;
 pub mod kql;
 pub mod sigma;
 pub mod spl;
-pub mod trip;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
+pub mod trip;
 
 /// Options a target reads.
 #[derive(Debug, Clone, Default)]

@@ -74,7 +74,10 @@ impl Target for Trip {
         }
         let mut out = format!("rule {} {{\n", rule.name);
         write_meta(&rule.meta, &mut out);
-        out.push_str(&format!("    source {}\n\n    match {m}\n}}\n", ctx.source_name));
+        out.push_str(&format!(
+            "    source {}\n\n    match {m}\n}}\n",
+            ctx.source_name
+        ));
         Ok(out)
     }
 }
@@ -91,8 +94,24 @@ fn is_dotted(s: &str) -> bool {
 
 /// Words that cannot name a field (grammar/tripline.pest `reserved`).
 const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "cidr", "contains", "startswith", "endswith", "like", "matches",
-    "exists", "missing", "any", "all", "cased", "keyword", "true", "false",
+    "and",
+    "or",
+    "not",
+    "in",
+    "cidr",
+    "contains",
+    "startswith",
+    "endswith",
+    "like",
+    "matches",
+    "exists",
+    "missing",
+    "any",
+    "all",
+    "cased",
+    "keyword",
+    "true",
+    "false",
 ];
 
 /// A string literal that reads back as exactly `s`.
