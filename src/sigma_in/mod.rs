@@ -309,6 +309,46 @@ pub enum SigmaInError {
     },
 }
 
+/// The expression in the checker's canonical form: `not not x` is `x`, and an `and` (`or`)
+/// inside an `and` (`or`) is flattened into it.
+fn canonical(e: Expr) -> Expr {
+    match e {
+        Expr::Not(x) => match canonical(*x) {
+            Expr::Not(y) => *y,
+            y => Expr::Not(Box::new(y)),
+        },
+        Expr::And(xs) => {
+            let mut out = Vec::new();
+            for x in xs {
+                match canonical(x) {
+                    Expr::And(ys) => out.extend(ys),
+                    y => out.push(y),
+                }
+            }
+            if out.len() == 1 {
+                out.pop().unwrap_or(Expr::And(Vec::new()))
+            } else {
+                Expr::And(out)
+            }
+        }
+        Expr::Or(xs) => {
+            let mut out = Vec::new();
+            for x in xs {
+                match canonical(x) {
+                    Expr::Or(ys) => out.extend(ys),
+                    y => out.push(y),
+                }
+            }
+            if out.len() == 1 {
+                out.pop().unwrap_or(Expr::Or(Vec::new()))
+            } else {
+                Expr::Or(out)
+            }
+        }
+        p => p,
+    }
+}
+
 /// A keyword selection: the values searched in every string field of the catalog source,
 /// one group (OR) per field, as the language defines keywords.
 fn keyword_groups(fields: &[String], values: Vec<Scalar>, at: Span) -> Selection {
@@ -487,14 +527,16 @@ fn read_doc(
             span: sp(Span::new(0, 0)),
         }]);
     };
-    Reader {
+    let mut r = Reader {
         text,
         errors: Vec::new(),
         keyword_fields,
         placeholders,
         used_keywords: None,
     }
-    .rule(&doc)
+    .rule(&doc)?;
+    r.rule.expr = canonical(std::mem::replace(&mut r.rule.expr, Expr::And(Vec::new())));
+    Ok(r)
 }
 
 /// The Sigma `logsource` of the first document of `text`, if it has one.

@@ -158,8 +158,13 @@ fn write_meta(m: &ir::Meta, out: &mut String) {
     };
     line(out, "title", lit(&m.title));
     line(out, "id", m.id.clone());
-    for (t, id) in &m.related {
-        line(out, "related", format!("{t} {id}"));
+    if !m.related.is_empty() {
+        let r: Vec<String> = m
+            .related
+            .iter()
+            .map(|(t, id)| format!("{t} {id}"))
+            .collect();
+        line(out, "related", r.join(", "));
     }
     line(out, "status", m.status.clone());
     line(out, "level", m.level.clone());
