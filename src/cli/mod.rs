@@ -3,6 +3,7 @@
 
 mod check;
 mod compile;
+mod events;
 mod hunt;
 mod io;
 mod sources;
@@ -62,6 +63,9 @@ enum Command {
     Hunt(hunt::HuntArgs),
     /// List the catalog's log sources with their fields and types.
     Sources(sources::SourcesArgs),
+    /// Show how events are read: each as its source's fields, and the sources that
+    /// recognise it.
+    Events(events::EventsArgs),
 }
 
 /// Run the CLI and return the process exit code.
@@ -77,6 +81,7 @@ pub fn run() -> ExitCode {
         Command::Test(a) => test::run(a),
         Command::Hunt(a) => hunt::run(a),
         Command::Sources(a) => sources::run(a),
+        Command::Events(a) => events::run(a),
     }
 }
 

@@ -683,6 +683,7 @@ def event_to_row(event: dict, source_name: str, source: dict, key: str, schema: 
     mappings = tsrc.get("fields") or {}
     row: dict = {}
     direct_from: dict[str, str] = {}
+    xml_data: dict[str, list] = {}
     for field in source.get("fields", {}):
         v, found = lookup(event, field)
         if not found or is_missing(v):
@@ -698,6 +699,12 @@ def event_to_row(event: dict, source_name: str, source: dict, key: str, schema: 
             col = m.get("column")
             if col is None:
                 raise Unrepresentable(f"{field}: expr mapping without a column")
+            xml = re.search(r'<Data Name=\[""\'\]([^\[<>]+)\[""\'\]>', m["expr"])
+            if xml and schema.get(col) == "string":
+                # Event / SecurityEvent: event data as XML text, read back by name with its
+                # entities decoded: write the element the expression reads.
+                xml_data.setdefault(col, []).append((xml.group(1), v))
+                continue
             path = dyn_path(m["expr"], col)
         else:
             col, path = m.get("column") or field, None
@@ -720,6 +727,15 @@ def event_to_row(event: dict, source_name: str, source: dict, key: str, schema: 
                 raise Unrepresentable(f"{field} and {direct_from[col]} both set {col}")
             row[col] = cv
             direct_from[col] = field
+    for col, items in xml_data.items():
+        if col in row:
+            raise Unrepresentable(f"{col} holds both XML event data and a value")
+        def esc(x) -> str:
+            t = x if isinstance(x, str) else (json.dumps(x) if not isinstance(x, bool) else str(x).lower())
+            return (t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                    .replace('"', "&quot;").replace("'", "&apos;"))
+        row[col] = ("<EventData>" + "".join(f'<Data Name="{n}">{esc(x)}</Data>' for n, x in items)
+                    + "</EventData>")
     for col, val in consts.items():
         if col not in schema:
             raise Unrepresentable(f"row filter column {col} is not in the schema")
@@ -988,6 +1004,18 @@ def check_recognition(ctx) -> Check:
                   + (f", {len(not_comparable)} sources not comparable" if not_comparable else "")
                   + (f", not run: {uns}" if uns else ""))
     return ch
+
+
+def check_regression(ctx) -> Check:
+    """SigmaHQ's regression events through the emitted KQL and Sigma (regression.py)."""
+    mod = load_script("tripline_conf_regression", HERE / "regression.py")
+    helpers = {
+        "parse_kql_schema": parse_kql_schema, "event_to_row": event_to_row,
+        "Unrepresentable": Unrepresentable, "write_jsonl": write_jsonl,
+        "rewrite_for_duckdb": rewrite_for_duckdb, "Unsupported": Unsupported,
+        "run_duckdb": run_duckdb, "call_main": call_main,
+    }
+    return mod.run(ctx, helpers, Check)
 
 
 # --------------------------------------------------------------------------------------
@@ -2912,7 +2940,7 @@ def main(argv: list[str]) -> int:
     }
     checks = []
     for fn in (check_sigma_load, check_kusto_analyse, check_catalog_kql, check_recognition, check_duckdb, check_sigma_sqlite,
-               check_spl_structure, check_escaping, check_stateful):
+               check_spl_structure, check_escaping, check_stateful, check_regression):
         t = time.monotonic()
         try:
             ch = fn(ctx)
