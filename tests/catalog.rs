@@ -765,7 +765,7 @@ fn the_sentinel_event_table_choice_compiles_the_library() {
     }
     let opts = tripline::driver::Options::new("kql", Some("sentinel"))
         .unwrap()
-        .with_catalog(cat);
+        .with_catalog(cat.clone());
     std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
     let out = tripline::driver::compile_paths(&[std::path::PathBuf::from("rules/windows")], &opts)
         .expect("rules");
@@ -774,5 +774,36 @@ fn the_sentinel_event_table_choice_compiles_the_library() {
         "{:?}",
         out.diagnostics.iter().map(|d| d.code()).collect::<Vec<_>>()
     );
-    assert!(out.outputs.iter().all(|o| o.text.starts_with("Event\n")));
+    // The rules on Sysmon sources (those whose recognizer names the Sysmon channel) land on
+    // Event; the Security and PowerShell rules keep their own tables.
+    let sysmon: Vec<&str> = cat
+        .sources
+        .iter()
+        .filter(|(_, s)| {
+            s.recognize
+                .as_ref()
+                .is_some_and(|r| r.text.contains("Sysmon/Operational"))
+        })
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let mut on_event = 0;
+    for o in &out.outputs {
+        let text = std::fs::read_to_string(&o.path).expect("rule file");
+        let source = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("source "))
+            .expect("a source line")
+            .trim();
+        if sysmon.contains(&source) {
+            assert!(o.text.starts_with("Event\n"), "{}: {source}", o.rule);
+            on_event += 1;
+        } else {
+            assert!(
+                !o.text.starts_with("Event\n") || source == "windows.system",
+                "{}",
+                o.rule
+            );
+        }
+    }
+    assert!(on_event >= 30, "{on_event} Sysmon rules on Event");
 }
