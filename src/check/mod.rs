@@ -1392,19 +1392,24 @@ impl<'a> Checker<'a> {
                 let cased = cased.is_some();
                 let strs: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
                 match op.0 {
-                    StrOpKind::Contains | StrOpKind::StartsWith | StrOpKind::EndsWith => {
-                        let sop = match op.0 {
-                            StrOpKind::Contains => StrOp::Contains,
-                            StrOpKind::StartsWith => StrOp::StartsWith,
-                            _ => StrOp::EndsWith,
-                        };
-                        Some(pred(Test::Str {
-                            op: sop,
-                            values: strs,
-                            quant: q,
-                            cased,
-                        }))
-                    }
+                    StrOpKind::Contains => Some(pred(Test::Str {
+                        op: StrOp::Contains,
+                        values: strs,
+                        quant: q,
+                        cased,
+                    })),
+                    StrOpKind::StartsWith => Some(pred(Test::Str {
+                        op: StrOp::StartsWith,
+                        values: strs,
+                        quant: q,
+                        cased,
+                    })),
+                    StrOpKind::EndsWith => Some(pred(Test::Str {
+                        op: StrOp::EndsWith,
+                        values: strs,
+                        quant: q,
+                        cased,
+                    })),
                     StrOpKind::Like => {
                         if q == Quant::All && strs.len() > 1 {
                             let parts = strs
