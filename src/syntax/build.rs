@@ -311,7 +311,10 @@ fn duration(p: &Pair<Rule>) -> Duration {
 
 /// `cmp_op`: its one inner rule names the operator.
 fn cmp_op(p: Pair<Rule>) -> CmpOpKind {
-    let op = p.into_inner().next().expect("grammar: cmp_op has one operator");
+    let op = p
+        .into_inner()
+        .next()
+        .expect("grammar: cmp_op has one operator");
     match op.as_rule() {
         Rule::op_eq => CmpOpKind::Eq,
         Rule::op_ne => CmpOpKind::Ne,
@@ -325,7 +328,10 @@ fn cmp_op(p: Pair<Rule>) -> CmpOpKind {
 
 /// `str_op`: its one inner rule names the operator.
 fn str_op(p: Pair<Rule>) -> StrOpKind {
-    let op = p.into_inner().next().expect("grammar: str_op has one operator");
+    let op = p
+        .into_inner()
+        .next()
+        .expect("grammar: str_op has one operator");
     match op.as_rule() {
         Rule::op_contains => StrOpKind::Contains,
         Rule::op_startswith => StrOpKind::StartsWith,

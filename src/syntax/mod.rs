@@ -297,9 +297,7 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
         | Rule::op_startswith
         | Rule::op_endswith
         | Rule::op_like
-        | Rule::op_matches => {
-            "`contains`, `startswith`, `endswith`, `like` or `matches`"
-        }
+        | Rule::op_matches => "`contains`, `startswith`, `endswith`, `like` or `matches`",
         Rule::compare
         | Rule::cmp_op
         | Rule::op_eq
