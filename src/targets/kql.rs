@@ -40,6 +40,7 @@
 mod artifact;
 mod stage;
 
+use super::logic::{Negation, Node, Style};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
 use crate::ir::{self, Expr, Field, Number, Pred, Quant, StrOp, Test};
@@ -350,7 +351,7 @@ impl Target for Kql {
             match em.expr(c, false) {
                 Ok(f) => {
                     out.push_str("| where ");
-                    out.push_str(&f.text);
+                    out.push_str(&STYLE.render(&f));
                     out.push('\n');
                 }
                 Err(e) => errors.extend(e),
@@ -655,85 +656,25 @@ fn needs_unicode_fold(v: &str) -> bool {
 // Expression fragments
 // ---------------------------------------------------------------------------------------
 
-/// How a fragment is built at its outer level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A comparison, a call, or something already parenthesised.
-    Atom,
-    /// `a and b ...`
-    And,
-    /// `a or b ...`
-    Or,
-}
+/// KQL's boolean tokens: `and`/`or`/`not(...)`; a chain is parenthesised only as an
+/// operand, chains are not merged, and no flat chain has more than [`CHAIN_MAX`] operands.
+pub(crate) const STYLE: Style = Style {
+    and: " and ",
+    or: " or ",
+    truth: "true",
+    falsity: "false",
+    negation: Negation::Call("not"),
+    always_group: false,
+    flatten: false,
+    chain_max: CHAIN_MAX,
+};
 
 /// A piece of KQL boolean expression.
-#[derive(Debug, Clone)]
-struct Frag {
-    text: String,
-    kind: Kind,
-}
+type Frag = Node;
 
-impl Frag {
-    fn atom(text: String) -> Frag {
-        Frag {
-            text,
-            kind: Kind::Atom,
-        }
-    }
-
-    /// The text as an operand of `and`/`or`: parenthesised unless it is an atom.
-    fn operand(&self) -> String {
-        if self.kind == Kind::Atom {
-            self.text.clone()
-        } else {
-            format!("({})", self.text)
-        }
-    }
-
-    /// `not(...)`.
-    fn not(&self) -> Frag {
-        Frag::atom(format!("not({})", self.text))
-    }
-}
-
-/// Join `parts` with `kind` (`And` or `Or`), every compound operand parenthesised; chains
-/// longer than [`CHAIN_MAX`] are grouped so that no flat chain exceeds it.
-fn chain(mut parts: Vec<Frag>, kind: Kind) -> Frag {
-    let (sep, empty) = match kind {
-        Kind::Or => (" or ", "false"),
-        _ => (" and ", "true"),
-    };
-    while parts.len() > CHAIN_MAX {
-        parts = parts
-            .chunks(CHAIN_MAX)
-            .map(|c| chain(c.to_vec(), kind))
-            .collect();
-    }
-    match parts.len() {
-        0 => Frag::atom(empty.to_string()),
-        1 => parts.pop().unwrap_or_else(|| Frag::atom(empty.to_string())),
-        _ => Frag {
-            text: parts
-                .iter()
-                .map(Frag::operand)
-                .collect::<Vec<_>>()
-                .join(sep),
-            kind: if kind == Kind::Or {
-                Kind::Or
-            } else {
-                Kind::And
-            },
-        },
-    }
-}
-
-/// The dual connective.
-fn dual(kind: Kind) -> Kind {
-    if kind == Kind::Or {
-        Kind::And
-    } else {
-        Kind::Or
-    }
+/// Join `parts` with `and` (`and`) or `or`.
+fn chain(parts: Vec<Frag>, and: bool) -> Frag {
+    STYLE.join(parts, and)
 }
 
 /// A quoted, comma-separated list `("a", "b")`.
@@ -751,24 +692,24 @@ struct Term {
 impl Term {
     fn op(f: &str, op: &str, nop: &str, rhs: &str) -> Term {
         Term {
-            pos: Frag::atom(format!("{f} {op} {rhs}")),
-            neg: Frag::atom(format!("{f} {nop} {rhs}")),
+            pos: Node::atom(format!("{f} {op} {rhs}")),
+            neg: Node::atom(format!("{f} {nop} {rhs}")),
         }
     }
 
     fn regex(f: &str, pattern: &str) -> Term {
-        let pos = Frag::atom(format!("{f} matches regex {}", quote_verbatim(pattern)));
-        let neg = pos.not();
+        let pos = Node::atom(format!("{f} matches regex {}", quote_verbatim(pattern)));
+        let neg = pos.clone().not();
         Term { pos, neg }
     }
 }
 
-/// Combine terms: `kind` for the positive form, its dual for the negated one.
-fn terms(ts: Vec<Term>, kind: Kind, negated: bool) -> Frag {
+/// Combine terms: `and` (else `or`) for the positive form, its dual for the negated one.
+fn terms(ts: Vec<Term>, and: bool, negated: bool) -> Frag {
     if negated {
-        chain(ts.into_iter().map(|t| t.neg).collect(), dual(kind))
+        chain(ts.into_iter().map(|t| t.neg).collect(), !and)
     } else {
-        chain(ts.into_iter().map(|t| t.pos).collect(), kind)
+        chain(ts.into_iter().map(|t| t.pos).collect(), and)
     }
 }
 
@@ -787,8 +728,8 @@ impl Emitter<'_> {
     /// so that every predicate whose value could be null must be emitted two-valued.
     fn expr(&self, e: &Expr, neg: bool) -> Result<Frag, Vec<TargetError>> {
         match e {
-            Expr::And(xs) => self.list(xs, neg, Kind::And),
-            Expr::Or(xs) => self.list(xs, neg, Kind::Or),
+            Expr::And(xs) => self.list(xs, neg, true),
+            Expr::Or(xs) => self.list(xs, neg, false),
             Expr::Not(inner) => match inner.as_ref() {
                 Expr::Not(x) => self.expr(x, neg),
                 Expr::Pred(p) => self.pred(p, true, true).map_err(|e| vec![e]),
@@ -798,7 +739,7 @@ impl Emitter<'_> {
         }
     }
 
-    fn list(&self, xs: &[Expr], neg: bool, kind: Kind) -> Result<Frag, Vec<TargetError>> {
+    fn list(&self, xs: &[Expr], neg: bool, and: bool) -> Result<Frag, Vec<TargetError>> {
         let mut parts = Vec::with_capacity(xs.len());
         let mut errors = Vec::new();
         for x in xs {
@@ -808,7 +749,7 @@ impl Emitter<'_> {
             }
         }
         if errors.is_empty() {
-            Ok(chain(parts, kind))
+            Ok(chain(parts, and))
         } else {
             Err(errors)
         }
@@ -950,7 +891,7 @@ impl Emitter<'_> {
                     ("isnotnull", "isnull")
                 };
                 let func = if negated { no } else { yes };
-                Ok(Frag::atom(format!("{func}({f})")))
+                Ok(Node::atom(format!("{func}({f})")))
             }
             Test::FieldEq { other, cased } => {
                 let g = field_text(other);
@@ -967,34 +908,34 @@ impl Emitter<'_> {
                     };
                     Ok(if negated {
                         chain(
-                            vec![Frag::atom(format!("isempty({f})")), Frag::atom(ne)],
-                            Kind::Or,
+                            vec![Node::atom(format!("isempty({f})")), Node::atom(ne)],
+                            false,
                         )
                     } else {
                         chain(
-                            vec![Frag::atom(format!("isnotempty({f})")), Frag::atom(eq)],
-                            Kind::And,
+                            vec![Node::atom(format!("isnotempty({f})")), Node::atom(eq)],
+                            true,
                         )
                     })
                 } else if ty == oty {
-                    let eq = Frag::atom(format!("{f} == {g}"));
+                    let eq = Node::atom(format!("{f} == {g}"));
                     Ok(if negated {
                         chain(
                             vec![
-                                Frag::atom(format!("isnull({f})")),
-                                Frag::atom(format!("isnull({g})")),
-                                Frag::atom(format!("{f} != {g}")),
+                                Node::atom(format!("isnull({f})")),
+                                Node::atom(format!("isnull({g})")),
+                                Node::atom(format!("{f} != {g}")),
                             ],
-                            Kind::Or,
+                            false,
                         )
                     } else if two_valued {
                         chain(
                             vec![
-                                Frag::atom(format!("isnotnull({f})")),
-                                Frag::atom(format!("isnotnull({g})")),
+                                Node::atom(format!("isnotnull({f})")),
+                                Node::atom(format!("isnotnull({g})")),
                                 eq,
                             ],
-                            Kind::And,
+                            true,
                         )
                     } else {
                         eq
@@ -1047,11 +988,9 @@ impl Emitter<'_> {
             Term::regex(f, &format!("(?i){}", alts.join("|")))
         };
         let mut ts = Vec::new();
-        let kind = match quant {
-            Quant::Any if values.len() > 1 => Kind::Or,
-            _ => Kind::And,
-        };
-        if op == StrOp::Eq && kind == Kind::Or {
+        // `all` (and one value) joins with `and`, `any` of several with `or`.
+        let and = !(quant == Quant::Any && values.len() > 1);
+        if op == StrOp::Eq && !and {
             if ops.len() > MAX_IN_VALUES {
                 return Err(self.refuse(
                     p,
@@ -1070,7 +1009,7 @@ impl Emitter<'_> {
             if !folds.is_empty() {
                 ts.push(fold_term(&folds));
             }
-            return Ok(terms(ts, kind, negated));
+            return Ok(terms(ts, and, negated));
         }
         let (pos, neg) = match (op, cased) {
             (StrOp::Eq, true) => ("==", "!="),
@@ -1086,13 +1025,13 @@ impl Emitter<'_> {
             ts.push(Term::op(f, pos, neg, &quote_string(v)));
         }
         if !folds.is_empty() {
-            if kind == Kind::Or {
+            if !and {
                 ts.push(fold_term(&folds));
             } else {
                 ts.extend(folds.iter().map(|v| fold_term(&[v])));
             }
         }
-        Ok(terms(ts, kind, negated))
+        Ok(terms(ts, and, negated))
     }
 }
 
@@ -1103,11 +1042,8 @@ fn regex_frag(f: &str, pattern: &str, can_match_empty: bool, negated: bool) -> F
     match (can_match_empty, negated) {
         (false, false) => m.pos,
         (false, true) => m.neg,
-        (true, false) => chain(
-            vec![Frag::atom(format!("isnotempty({f})")), m.pos],
-            Kind::And,
-        ),
-        (true, true) => chain(vec![Frag::atom(format!("isempty({f})")), m.neg], Kind::Or),
+        (true, false) => chain(vec![Node::atom(format!("isnotempty({f})")), m.pos], true),
+        (true, true) => chain(vec![Node::atom(format!("isempty({f})")), m.neg], false),
     }
 }
 
@@ -1116,16 +1052,16 @@ fn regex_frag(f: &str, pattern: &str, can_match_empty: bool, negated: bool) -> F
 fn nullable(f: &str, plain: String, negd: String, negated: bool, two_valued: bool) -> Frag {
     if negated {
         chain(
-            vec![Frag::atom(format!("isnull({f})")), Frag::atom(negd)],
-            Kind::Or,
+            vec![Node::atom(format!("isnull({f})")), Node::atom(negd)],
+            false,
         )
     } else if two_valued {
         chain(
-            vec![Frag::atom(format!("isnotnull({f})")), Frag::atom(plain)],
-            Kind::And,
+            vec![Node::atom(format!("isnotnull({f})")), Node::atom(plain)],
+            true,
         )
     } else {
-        Frag::atom(plain)
+        Node::atom(plain)
     }
 }
 
@@ -1173,15 +1109,15 @@ fn cidr(f: &str, nets: &[ipnet::IpNet], negated: bool, two_valued: bool) -> Frag
         let c = call(family, nets);
         let part = if exact {
             vec![
-                Frag::atom(guard),
-                Frag::atom(format!("coalesce({c}, false)")),
+                Node::atom(guard),
+                Node::atom(format!("coalesce({c}, false)")),
             ]
         } else {
-            vec![Frag::atom(c), Frag::atom(guard)]
+            vec![Node::atom(c), Node::atom(guard)]
         };
-        parts.push(chain(part, Kind::And));
+        parts.push(chain(part, true));
     }
-    let any = chain(parts, Kind::Or);
+    let any = chain(parts, false);
     if negated {
         any.not()
     } else {

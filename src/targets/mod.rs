@@ -10,6 +10,7 @@ use crate::ir;
 
 pub mod attack;
 pub mod kql;
+pub mod logic;
 pub mod sigma;
 pub mod spl;
 #[cfg(test)]

@@ -75,6 +75,7 @@
 //! with non-ASCII letters in the *data* (e.g. the Kelvin sign, which Unicode lower-cases to
 //! `k`) is assumed to match.
 
+use super::logic::{Negation, Node, Style};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 
 mod artifact;
@@ -129,7 +130,7 @@ impl Target for Spl {
         let mut errors = Vec::new();
         for (e, neg) in conjuncts {
             if let Some(s) = search_expr(e, neg) {
-                terms.push(s.render());
+                terms.push(STYLE.render(&s));
                 continue;
             }
             match where_expr(e, neg) {
@@ -161,7 +162,7 @@ impl Target for Spl {
             out.push('\n');
         }
         if !wheres.is_empty() {
-            let parts: Vec<String> = wheres.iter().map(W::render_conjunct).collect();
+            let parts: Vec<String> = wheres.iter().map(render_conjunct).collect();
             out.push_str("| where ");
             out.push_str(&parts.join(" AND "));
             out.push('\n');
@@ -653,46 +654,40 @@ fn flatten_conjuncts<'e>(e: &'e Expr, neg: bool, out: &mut Vec<(&'e Expr, bool)>
 // search terms
 // ---------------------------------------------------------------------------------------------
 
-/// A `search` expression.
-enum S {
-    Term(String),
-    And(Vec<S>),
-    Or(Vec<S>),
-    Not(Box<S>),
-}
+/// SPL's boolean tokens, in `search` and in `where`/`eval`: `AND`/`OR`/`NOT`, every chain
+/// parenthesised, nested chains of one connective merged, a bare comparison parenthesised
+/// under `NOT`, a double `NOT` cancelled.
+pub(crate) const STYLE: Style = Style {
+    and: " AND ",
+    or: " OR ",
+    truth: "true()",
+    falsity: "false()",
+    negation: Negation::Prefix("NOT"),
+    always_group: true,
+    flatten: true,
+    chain_max: usize::MAX,
+};
 
-impl S {
-    fn render(&self) -> String {
-        match self {
-            S::Term(t) => t.clone(),
-            S::And(xs) => group(xs.iter().map(S::render), " AND "),
-            S::Or(xs) => group(xs.iter().map(S::render), " OR "),
-            S::Not(x) => format!("NOT {}", x.render()),
-        }
-    }
-}
-
-fn group(parts: impl Iterator<Item = String>, sep: &str) -> String {
-    format!("({})", parts.collect::<Vec<_>>().join(sep))
-}
+/// A `search` expression (its atoms are terms).
+type S = Node;
 
 /// The exact `search` form of `e` (negated when `neg`), or `None`.
 fn search_expr(e: &Expr, neg: bool) -> Option<S> {
     let s = match e {
         Expr::Not(x) => return search_expr(x, !neg),
-        Expr::And(xs) => S::And(
+        Expr::And(xs) => Node::And(
             xs.iter()
                 .map(|x| search_expr(x, false))
                 .collect::<Option<_>>()?,
         ),
-        Expr::Or(xs) => S::Or(
+        Expr::Or(xs) => Node::Or(
             xs.iter()
                 .map(|x| search_expr(x, false))
                 .collect::<Option<_>>()?,
         ),
         Expr::Pred(p) => search_pred(p)?,
     };
-    Some(if neg { S::Not(Box::new(s)) } else { s })
+    Some(if neg { s.not() } else { s })
 }
 
 fn search_pred(p: &Pred) -> Option<S> {
@@ -739,7 +734,7 @@ fn search_pred(p: &Pred) -> Option<S> {
             }
             Some(search_terms(&f, pats, Quant::Any))
         }
-        Test::BoolEq { value } => Some(S::Term(format!("{f}=\"{value}\""))),
+        Test::BoolEq { value } => Some(Node::atom(format!("{f}=\"{value}\""))),
         _ => None,
     }
 }
@@ -747,11 +742,11 @@ fn search_pred(p: &Pred) -> Option<S> {
 /// `F="a"`, `F IN ("a", "b")` or `(F="a" AND F="b")` from quoted patterns.
 fn search_terms(f: &str, pats: Vec<String>, quant: Quant) -> S {
     match (quant, pats.len()) {
-        (_, 1) => S::Term(format!("{f}={}", pats[0])),
-        (Quant::Any, _) => S::Term(format!("{f} IN ({})", pats.join(", "))),
-        (Quant::All, _) => S::And(
+        (_, 1) => Node::atom(format!("{f}={}", pats[0])),
+        (Quant::Any, _) => Node::atom(format!("{f} IN ({})", pats.join(", "))),
+        (Quant::All, _) => Node::And(
             pats.into_iter()
-                .map(|p| S::Term(format!("{f}={p}")))
+                .map(|p| Node::atom(format!("{f}={p}")))
                 .collect(),
         ),
     }
@@ -761,70 +756,23 @@ fn search_terms(f: &str, pats: Vec<String>, quant: Quant) -> S {
 // where expressions
 // ---------------------------------------------------------------------------------------------
 
-/// A `where` (eval) expression.
-#[derive(Clone)]
-enum W {
-    /// Self-delimited: a function call.
-    Call(String),
-    /// A binary comparison: parenthesised under `NOT`.
-    Cmp(String),
-    And(Vec<W>),
-    Or(Vec<W>),
-    Not(Box<W>),
-}
+/// A `where` (eval) expression: calls are atoms, binary comparisons bare atoms.
+type W = Node;
 
-impl W {
-    fn render(&self) -> String {
-        match self {
-            W::Call(s) | W::Cmp(s) => s.clone(),
-            W::And(xs) => group(xs.iter().map(W::render), " AND "),
-            W::Or(xs) => group(xs.iter().map(W::render), " OR "),
-            W::Not(x) => match &**x {
-                W::Call(s) => format!("NOT {s}"),
-                W::Cmp(s) => format!("NOT ({s})"),
-                W::Not(y) => y.render(),
-                other => format!("NOT {}", other.render()),
-            },
-        }
-    }
-
-    /// Rendered as one conjunct of the `where` line: always parenthesised.
-    fn render_conjunct(&self) -> String {
-        match self {
-            W::And(_) | W::Or(_) => self.render(),
-            other => format!("({})", other.render()),
-        }
+/// Rendered as one conjunct of the `where` line: always parenthesised.
+fn render_conjunct(w: &W) -> String {
+    match w {
+        Node::And(_) | Node::Or(_) => STYLE.render(w),
+        other => format!("({})", STYLE.render(other)),
     }
 }
 
 fn w_and(xs: Vec<W>) -> W {
-    let mut flat = Vec::new();
-    for x in xs {
-        match x {
-            W::And(ys) => flat.extend(ys),
-            x => flat.push(x),
-        }
-    }
-    if flat.len() == 1 {
-        flat.remove(0)
-    } else {
-        W::And(flat)
-    }
+    STYLE.all(xs)
 }
 
 fn w_or(xs: Vec<W>) -> W {
-    let mut flat = Vec::new();
-    for x in xs {
-        match x {
-            W::Or(ys) => flat.extend(ys),
-            x => flat.push(x),
-        }
-    }
-    if flat.len() == 1 {
-        flat.remove(0)
-    } else {
-        W::Or(flat)
-    }
+    STYLE.any(xs)
 }
 
 /// A condition that must hold before a test is two-valued, with its negation.
@@ -835,22 +783,22 @@ struct Guard {
 
 fn not_null(f: &str) -> Guard {
     Guard {
-        pos: W::Call(format!("isnotnull({f})")),
-        neg: W::Call(format!("isnull({f})")),
+        pos: Node::atom(format!("isnotnull({f})")),
+        neg: Node::atom(format!("isnull({f})")),
     }
 }
 
 fn non_empty(f: &str) -> Guard {
     Guard {
-        pos: W::Cmp(format!("len({f})>0")),
-        neg: W::Cmp(format!("len({f})==0")),
+        pos: Node::bare(format!("len({f})>0")),
+        neg: Node::bare(format!("len({f})==0")),
     }
 }
 
 fn numeric(f: &str) -> Result<Guard, TargetError> {
-    let m = W::Call(format!("match({f}, {})", quote_internal(NUMBER_RE)?));
+    let m = Node::atom(format!("match({f}, {})", quote_internal(NUMBER_RE)?));
     Ok(Guard {
-        neg: W::Not(Box::new(m.clone())),
+        neg: Node::Not(Box::new(m.clone())),
         pos: m,
     })
 }
@@ -859,7 +807,7 @@ fn numeric(f: &str) -> Result<Guard, TargetError> {
 fn guarded(guards: Vec<Guard>, body: W, neg: bool) -> W {
     if neg {
         let mut xs: Vec<W> = guards.into_iter().map(|g| g.neg).collect();
-        xs.push(W::Not(Box::new(body)));
+        xs.push(Node::Not(Box::new(body)));
         w_or(xs)
     } else {
         let mut xs: Vec<W> = guards.into_iter().map(|g| g.pos).collect();
@@ -981,7 +929,7 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             } else {
                 format!("lower({f})")
             };
-            let body = W::Call(format!("match({subject}, {})", quote_internal(&re)?));
+            let body = Node::atom(format!("match({subject}, {})", quote_internal(&re)?));
             Ok(guarded(vec![not_null(&f)], body, neg))
         }
         Test::Regex { pattern, cased } => {
@@ -991,7 +939,7 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             let re = translate_regex(pattern, *cased).map_err(|(construct, reason)| {
                 unsupported(TARGET, &construct, span, &reason, None)
             })?;
-            let body = W::Call(format!("match({f}, {})", quote_internal(&re)?));
+            let body = Node::atom(format!("match({f}, {})", quote_internal(&re)?));
             Ok(guarded(vec![not_null(&f), non_empty(&f)], body, neg))
         }
         Test::Cidr { nets } => {
@@ -1008,7 +956,7 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             }
             let mut parts = Vec::new();
             for n in nets {
-                parts.push(W::Call(format!(
+                parts.push(Node::atom(format!(
                     "cidrmatch({}, {f})",
                     quote_internal(&n.to_string())?
                 )));
@@ -1018,16 +966,16 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
         Test::NumEq { values } => {
             let parts = values
                 .iter()
-                .map(|v| W::Cmp(format!("tonumber({f})=={}", v.text)))
+                .map(|v| Node::bare(format!("tonumber({f})=={}", v.text)))
                 .collect();
             Ok(guarded(vec![not_null(&f), numeric(&f)?], w_or(parts), neg))
         }
         Test::NumCmp { op, value } => {
-            let body = W::Cmp(format!("tonumber({f}){}{}", op.symbol(), value.text));
+            let body = Node::bare(format!("tonumber({f}){}{}", op.symbol(), value.text));
             Ok(guarded(vec![not_null(&f), numeric(&f)?], body, neg))
         }
         Test::BoolEq { value } => {
-            let body = W::Cmp(format!("lower({f})==\"{value}\""));
+            let body = Node::bare(format!("lower({f})==\"{value}\""));
             Ok(guarded(vec![not_null(&f)], body, neg))
         }
         Test::FieldEq { other, cased } => {
@@ -1035,9 +983,9 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             let stringy =
                 |t: FieldType| matches!(t, FieldType::String | FieldType::Ip | FieldType::Json);
             let body = if *cased && stringy(p.field.ty) && stringy(other.ty) {
-                W::Cmp(format!("sha256({f})==sha256({g})"))
+                Node::bare(format!("sha256({f})==sha256({g})"))
             } else {
-                W::Cmp(format!("lower({f})==lower({g})"))
+                Node::bare(format!("lower({f})==lower({g})"))
             };
             let guards = vec![not_null(&f), non_empty(&f), not_null(&g), non_empty(&g)];
             Ok(guarded(guards, body, neg))
@@ -1048,14 +996,14 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
 /// `exists` / `missing`: present and not the empty string.
 fn exists(f: &str, neg: bool) -> W {
     if neg {
-        W::Or(vec![
-            W::Call(format!("isnull({f})")),
-            W::Cmp(format!("len({f})==0")),
+        Node::Or(vec![
+            Node::atom(format!("isnull({f})")),
+            Node::bare(format!("len({f})==0")),
         ])
     } else {
-        W::And(vec![
-            W::Call(format!("isnotnull({f})")),
-            W::Cmp(format!("len({f})>0")),
+        Node::And(vec![
+            Node::atom(format!("isnotnull({f})")),
+            Node::bare(format!("len({f})>0")),
         ])
     }
 }
@@ -1091,11 +1039,11 @@ fn str_body(
         let quoted: Result<Vec<String>, char> = vals.iter().map(|v| quote_string(v)).collect();
         if let Ok(q) = quoted {
             return Ok(match (quant, q.len()) {
-                (_, 1) => W::Cmp(format!("{subject}=={}", q[0])),
-                (Quant::Any, _) => W::Call(format!("in({subject}, {})", q.join(", "))),
+                (_, 1) => Node::bare(format!("{subject}=={}", q[0])),
+                (Quant::Any, _) => Node::atom(format!("in({subject}, {})", q.join(", "))),
                 (Quant::All, _) => w_and(
                     q.iter()
-                        .map(|v| W::Cmp(format!("{subject}=={v}")))
+                        .map(|v| Node::bare(format!("{subject}=={v}")))
                         .collect(),
                 ),
             });
@@ -1109,7 +1057,7 @@ fn str_body(
     };
     let lits: Vec<String> = vals.iter().map(|v| escape_regex_literal(v)).collect();
     let call = |body: &str| -> Result<W, TargetError> {
-        Ok(W::Call(format!(
+        Ok(Node::atom(format!(
             "match({subject}, {})",
             quote_internal(&format!("{pre}{body}{post}"))?
         )))
