@@ -699,7 +699,7 @@ impl Term {
 
     fn regex(f: &str, pattern: &str) -> Term {
         let pos = Node::atom(format!("{f} matches regex {}", quote_verbatim(pattern)));
-        let neg = pos.clone().not();
+        let neg = pos.clone().negate();
         Term { pos, neg }
     }
 }
@@ -733,7 +733,7 @@ impl Emitter<'_> {
             Expr::Not(inner) => match inner.as_ref() {
                 Expr::Not(x) => self.expr(x, neg),
                 Expr::Pred(p) => self.pred(p, true, true).map_err(|e| vec![e]),
-                other => Ok(self.expr(other, !neg)?.not()),
+                other => Ok(self.expr(other, !neg)?.negate()),
             },
             Expr::Pred(p) => self.pred(p, false, neg).map_err(|e| vec![e]),
         }
@@ -1119,7 +1119,7 @@ fn cidr(f: &str, nets: &[ipnet::IpNet], negated: bool, two_valued: bool) -> Frag
     }
     let any = chain(parts, false);
     if negated {
-        any.not()
+        any.negate()
     } else {
         any
     }

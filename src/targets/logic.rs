@@ -1,7 +1,7 @@
 //! The boolean tree every text target prints: predicates a target has already written
 //! (atoms) joined by `and`, `or` and `not`, rendered with the target's tokens and its rules
 //! for parentheses (a [`Style`]). A target builds a [`Node`] with [`Style::all`],
-//! [`Style::any`] and [`Node::not`] and renders it once with [`Style::render`]; how deep
+//! [`Style::any`] and [`Node::negate`] and renders it once with [`Style::render`]; how deep
 //! chains group, whether nested chains flatten, how `not` is written and whether a chain is
 //! always parenthesised are the style's, so no target writes its own precedence logic.
 
@@ -45,7 +45,7 @@ impl Node {
     }
 
     /// `not self`.
-    pub fn not(self) -> Node {
+    pub fn negate(self) -> Node {
         Node::Not(Box::new(self))
     }
 }
@@ -249,11 +249,11 @@ mod tests {
 
     #[test]
     fn call_negation_wraps_the_bare_text_and_keeps_double_negation() {
-        let n = CALL.all(vec![a("x"), a("y")]).not();
+        let n = CALL.all(vec![a("x"), a("y")]).negate();
         assert_eq!(CALL.render(&n), "not(x and y)");
-        assert_eq!(CALL.render(&a("x").not().not()), "not(not(x))");
+        assert_eq!(CALL.render(&a("x").negate().negate()), "not(not(x))");
         assert_eq!(
-            CALL.render(&CALL.all(vec![a("x").not(), a("y")])),
+            CALL.render(&CALL.all(vec![a("x").negate(), a("y")])),
             "not(x) and y"
         );
     }
@@ -279,11 +279,11 @@ mod tests {
             a("g"),
         ]);
         assert_eq!(PREFIX.render(&n), "(f(x) AND len(x)>0 AND g)");
-        assert_eq!(PREFIX.render(&Node::bare("a>1").not()), "NOT (a>1)");
-        assert_eq!(PREFIX.render(&a("f(x)").not()), "NOT f(x)");
-        assert_eq!(PREFIX.render(&a("f(x)").not().not()), "f(x)");
+        assert_eq!(PREFIX.render(&Node::bare("a>1").negate()), "NOT (a>1)");
+        assert_eq!(PREFIX.render(&a("f(x)").negate()), "NOT f(x)");
+        assert_eq!(PREFIX.render(&a("f(x)").negate().negate()), "f(x)");
         let or = PREFIX.any(vec![a("p"), a("q")]);
-        assert_eq!(PREFIX.render(&or.not()), "NOT (p OR q)");
+        assert_eq!(PREFIX.render(&or.negate()), "NOT (p OR q)");
         // Chains of the other connective stay nested.
         let n = PREFIX.all(vec![PREFIX.any(vec![a("p"), a("q")]), a("r")]);
         assert_eq!(PREFIX.render(&n), "((p OR q) AND r)");

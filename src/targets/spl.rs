@@ -687,7 +687,7 @@ fn search_expr(e: &Expr, neg: bool) -> Option<S> {
         ),
         Expr::Pred(p) => search_pred(p)?,
     };
-    Some(if neg { s.not() } else { s })
+    Some(if neg { s.negate() } else { s })
 }
 
 fn search_pred(p: &Pred) -> Option<S> {
