@@ -40,6 +40,7 @@
 mod artifact;
 mod stage;
 
+use super::guards::{guarded, Guard};
 use super::logic::{Negation, Node, Style};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
@@ -1039,27 +1040,23 @@ impl Emitter<'_> {
 /// (a missing field is the empty string in KQL but never matches in the language).
 fn regex_frag(f: &str, pattern: &str, can_match_empty: bool, negated: bool) -> Frag {
     let m = Term::regex(f, pattern);
-    match (can_match_empty, negated) {
-        (false, false) => m.pos,
-        (false, true) => m.neg,
-        (true, false) => chain(vec![Node::atom(format!("isnotempty({f})")), m.pos], true),
-        (true, true) => chain(vec![Node::atom(format!("isempty({f})")), m.neg], false),
+    let test = if negated { m.neg } else { m.pos };
+    if can_match_empty {
+        let g = Guard::new(format!("isnotempty({f})"), format!("isempty({f})"));
+        guarded(&STYLE, vec![g], test, negated)
+    } else {
+        test
     }
 }
 
 /// A predicate on a nullable (number or bool) column: `plain` is null when `f` is null and
 /// `negd` is its negation over non-null values.
 fn nullable(f: &str, plain: String, negd: String, negated: bool, two_valued: bool) -> Frag {
+    let g = Guard::new(format!("isnotnull({f})"), format!("isnull({f})"));
     if negated {
-        chain(
-            vec![Node::atom(format!("isnull({f})")), Node::atom(negd)],
-            false,
-        )
+        guarded(&STYLE, vec![g], Node::atom(negd), true)
     } else if two_valued {
-        chain(
-            vec![Node::atom(format!("isnotnull({f})")), Node::atom(plain)],
-            true,
-        )
+        guarded(&STYLE, vec![g], Node::atom(plain), false)
     } else {
         Node::atom(plain)
     }

@@ -9,6 +9,7 @@ use crate::catalog::Source;
 use crate::ir;
 
 pub mod attack;
+pub mod guards;
 pub mod kql;
 pub mod logic;
 pub mod sigma;

@@ -75,6 +75,7 @@
 //! with non-ASCII letters in the *data* (e.g. the Kelvin sign, which Unicode lower-cases to
 //! `k`) is assumed to match.
 
+use super::guards::Guard;
 use super::logic::{Negation, Node, Style};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 
@@ -775,45 +776,29 @@ fn w_or(xs: Vec<W>) -> W {
     STYLE.any(xs)
 }
 
-/// A condition that must hold before a test is two-valued, with its negation.
-struct Guard {
-    pos: W,
-    neg: W,
-}
-
 fn not_null(f: &str) -> Guard {
-    Guard {
-        pos: Node::atom(format!("isnotnull({f})")),
-        neg: Node::atom(format!("isnull({f})")),
-    }
+    Guard::new(format!("isnotnull({f})"), format!("isnull({f})"))
 }
 
 fn non_empty(f: &str) -> Guard {
     Guard {
-        pos: Node::bare(format!("len({f})>0")),
-        neg: Node::bare(format!("len({f})==0")),
+        present: Node::bare(format!("len({f})>0")),
+        missing: Node::bare(format!("len({f})==0")),
     }
 }
 
 fn numeric(f: &str) -> Result<Guard, TargetError> {
     let m = Node::atom(format!("match({f}, {})", quote_internal(NUMBER_RE)?));
     Ok(Guard {
-        neg: Node::Not(Box::new(m.clone())),
-        pos: m,
+        missing: m.clone().negate(),
+        present: m,
     })
 }
 
 /// `(g1 AND g2 AND body)`, or negated `(not g1 OR not g2 OR NOT body)`.
 fn guarded(guards: Vec<Guard>, body: W, neg: bool) -> W {
-    if neg {
-        let mut xs: Vec<W> = guards.into_iter().map(|g| g.neg).collect();
-        xs.push(Node::Not(Box::new(body)));
-        w_or(xs)
-    } else {
-        let mut xs: Vec<W> = guards.into_iter().map(|g| g.pos).collect();
-        xs.push(body);
-        w_and(xs)
-    }
+    let test = if neg { body.negate() } else { body };
+    super::guards::guarded(&STYLE, guards, test, neg)
 }
 
 /// A string we built ourselves (never holds a refused character) as an SPL literal.
