@@ -807,7 +807,7 @@ impl Emitter<'_> {
                 }
                 // `\d`, `\w`, `\s` are ASCII in the language; spelled out, they are ASCII in
                 // every regex dialect Kusto has documented (RE2 and Rust-style).
-                let pattern = crate::eval::rewrite_classes(pattern, false);
+                let pattern = crate::ir::regex::ascii_classes(pattern, false);
                 let pattern = if *cased {
                     pattern
                 } else {

@@ -920,7 +920,7 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
         Test::Regex { pattern, cased } => {
             // The language's \d, \w, \s are ASCII, as in PCRE; spell them out anyway so the
             // pattern means the same under PCRE's UCP option.
-            let pattern = &crate::eval::rewrite_classes(pattern, false);
+            let pattern = &crate::ir::regex::ascii_classes(pattern, false);
             let re = translate_regex(pattern, *cased).map_err(|(construct, reason)| {
                 unsupported(TARGET, &construct, span, &reason, None)
             })?;
