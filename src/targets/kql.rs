@@ -42,6 +42,7 @@ mod stage;
 
 use super::guards::{guarded, Guard};
 use super::logic::{Negation, Node, Style};
+use super::text::{caseful_non_ascii, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
 use crate::ir::{self, Expr, Field, Number, Pred, Quant, StrOp, Test};
@@ -594,37 +595,22 @@ fn number_text(n: &Number) -> String {
     }
 }
 
-/// Append `c` to a regular expression so that it matches itself: metacharacters escaped,
-/// control characters as `\x{..}` (so the pattern stays a verbatim literal).
-fn push_regex_literal(out: &mut String, c: char) {
-    if regex_syntax::is_meta_character(c) {
-        out.push('\\');
-        out.push(c);
-    } else if needs_unicode_escape(c) {
-        out.push_str(&format!("\\x{{{:X}}}", c as u32));
-    } else {
-        out.push(c);
-    }
-}
+/// RE2 as KQL writes it in a verbatim literal: `regex_syntax`'s metacharacters escaped,
+/// control characters (and the line and paragraph separators) as `\x{..}`.
+const RE2: RegexDialect = RegexDialect {
+    meta: regex_syntax::is_meta_character,
+    by_code_point: needs_unicode_escape,
+    upper_hex: true,
+};
 
 /// `s` as a regular expression matching exactly `s`.
 fn regex_literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    s.chars().for_each(|c| push_regex_literal(&mut out, c));
-    out
+    RE2.literal(s)
 }
 
 /// A glob (`*` any run, `?` one character, nothing else special) as an unanchored regex body.
 fn glob_body(p: &str) -> String {
-    let mut out = String::with_capacity(p.len() + 8);
-    for c in p.chars() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            c => push_regex_literal(&mut out, c),
-        }
-    }
-    out
+    RE2.glob_body(p)
 }
 
 /// Make a user pattern case-insensitive: merge `i` into a leading flag group such as
@@ -647,10 +633,7 @@ fn with_case_insensitive(p: &str) -> String {
 /// Whether KQL's case-insensitive operators cannot be trusted with `v`: it holds a
 /// non-ASCII character that has a case mapping (KQL documents ASCII-only folding).
 fn needs_unicode_fold(v: &str) -> bool {
-    v.chars().any(|c| {
-        !c.is_ascii()
-            && (c.to_lowercase().ne(std::iter::once(c)) || c.to_uppercase().ne(std::iter::once(c)))
-    })
+    caseful_non_ascii(v).is_some()
 }
 
 // ---------------------------------------------------------------------------------------

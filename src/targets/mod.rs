@@ -16,6 +16,7 @@ pub mod sigma;
 pub mod spl;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
+pub mod text;
 pub mod trip;
 
 /// Options a target reads.

@@ -77,6 +77,7 @@
 
 use super::guards::Guard;
 use super::logic::{Negation, Node, Style};
+use super::text::{caseful_non_ascii, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 
 mod artifact;
@@ -304,38 +305,32 @@ pub fn escape_regex_literal(s: &str) -> String {
     out
 }
 
+/// PCRE2 as SPL writes it inside a string: its metacharacters escaped, control characters
+/// and the backtick (which SPL's parser reads in any string) as `\x{..}`.
+const PCRE: RegexDialect = RegexDialect {
+    meta: |c| {
+        matches!(
+            c,
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+        )
+    },
+    by_code_point: |c| c == '`' || c.is_control(),
+    upper_hex: false,
+};
+
 fn push_regex_literal(out: &mut String, c: char) {
-    match c {
-        '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => {
-            out.push('\\');
-            out.push(c);
-        }
-        c => push_raw_regex_char(out, c),
-    }
+    PCRE.push_literal(out, c)
 }
 
 /// Push a character that is already meant literally at this point of a pattern, spelling
 /// control characters and the backtick as `\x{..}`.
 fn push_raw_regex_char(out: &mut String, c: char) {
-    if c == '`' || c.is_control() {
-        out.push_str(&format!("\\x{{{:x}}}", c as u32));
-    } else {
-        out.push(c);
-    }
+    PCRE.push_raw(out, c)
 }
 
 /// A glob (`*` any run, `?` one character, nothing else special) as an anchored PCRE body.
 fn glob_to_regex(glob: &str) -> String {
-    let mut out = String::from("\\A");
-    for c in glob.chars() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            c => push_regex_literal(&mut out, c),
-        }
-    }
-    out.push_str("\\z");
-    out
+    format!("\\A{}\\z", PCRE.glob_body(glob))
 }
 
 fn describe_char(c: char) -> String {
@@ -351,10 +346,7 @@ fn describe_char(c: char) -> String {
 /// A non-ASCII character with a case mapping: case-insensitive comparison with it is not
 /// known to fold the way the language does on Splunk.
 fn unsure_case_char(s: &str) -> Option<char> {
-    s.chars().find(|&c| {
-        !c.is_ascii()
-            && (c.to_lowercase().ne(std::iter::once(c)) || c.to_uppercase().ne(std::iter::once(c)))
-    })
+    caseful_non_ascii(s)
 }
 
 /// Whether `search` could read the value as a CIDR network (`F="10.0.0.0/8"`).
