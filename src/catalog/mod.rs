@@ -7,6 +7,8 @@
 //! needs to know which target is which.
 
 mod describe;
+mod error;
+mod locate;
 mod logsource;
 mod read;
 mod record;
@@ -16,7 +18,7 @@ use std::sync::{Arc, OnceLock};
 use indexmap::IndexMap;
 
 pub use describe::{describe, describe_json, Selection};
-pub use read::{CatalogError, FileError};
+pub use error::{CatalogError, FileError};
 pub use record::normalize;
 
 /// The YAML files compiled into the binary, in order (each name is defined in one file).
