@@ -60,79 +60,7 @@ impl<'a> Checker<'a> {
                 cidr,
                 list,
             } => {
-                let vals = self.list_operand(f, list, cidr.is_some());
-                let vals = vals?;
-                let test = match vals {
-                    ListVal::Cidrs(nets) => {
-                        if ty != FieldType::Ip {
-                            self.type_mismatch(
-                                f,
-                                "a CIDR test",
-                                fname,
-                                ty,
-                                span,
-                                Some("CIDR tests apply to fields of type ip".into()),
-                            );
-                            return None;
-                        }
-                        if let Some(cs) = cased {
-                            self.cased_not_allowed(f, *cs, "a CIDR test");
-                            return None;
-                        }
-                        Test::Cidr { nets }
-                    }
-                    ListVal::Numbers(values) => {
-                        if ty != FieldType::Number {
-                            self.type_mismatch(
-                                f,
-                                "a list of numbers",
-                                fname,
-                                ty,
-                                span,
-                                Some("compare with a list of strings instead".into()),
-                            );
-                            return None;
-                        }
-                        if let Some(cs) = cased {
-                            self.cased_not_allowed(f, *cs, "a numeric comparison");
-                            return None;
-                        }
-                        Test::NumEq { values }
-                    }
-                    ListVal::Strings(values) => {
-                        if !matches!(ty, FieldType::String | FieldType::Ip) {
-                            self.type_mismatch(
-                                f,
-                                "a list of strings",
-                                fname,
-                                ty,
-                                span,
-                                Some(format!(
-                                    "`{fname}` holds {}s: use a list of those",
-                                    ty.name()
-                                )),
-                            );
-                            return None;
-                        }
-                        if ty == FieldType::Ip {
-                            if let Some(v) = values.iter().find(|v| v.contains('/')) {
-                                self.err(f, CheckError::BadValue {
-                                    reason: format!("`{v}` looks like a network, but `in` without `cidr` compares whole values"),
-                                    span: list.span().into(),
-                                    help: Some(format!("write `{fname} in cidr [...]` to test network membership")),
-                                });
-                                return None;
-                            }
-                        }
-                        Test::Str {
-                            op: StrOp::Eq,
-                            values,
-                            quant: Quant::Any,
-                            cased: cased.is_some(),
-                        }
-                    }
-                };
-                let e = pred(test);
+                let e = pred(self.in_list(f, fname, ty, span, *cased, cidr.is_some(), list)?);
                 Some(if *negated { not(e) } else { e })
             }
             CmpKind::StrTest {
@@ -159,133 +87,261 @@ impl<'a> Checker<'a> {
                     self.type_mismatch(f, what, fname, ty, span, help);
                     return None;
                 }
-                let (values, vspan) = match value {
-                    ast::StrTestValue::One(s) => (vec![s.clone()], s.span),
-                    ast::StrTestValue::List(l) => {
-                        if quant.is_none() {
-                            self.err(f, CheckError::BadValue {
-                                reason: format!("{what} with a list needs `any` or `all`"),
-                                span: l.span().into(),
-                                help: Some(format!("write `{fname} {} any [...]` (one of) or `all [...]` (every one)", what.trim_matches('`'))),
-                            });
-                            return None;
-                        }
-                        let vals = self.list_operand(f, l, false)?;
-                        let ListVal::Strings(v) = vals else {
-                            self.err(
-                                f,
-                                CheckError::BadValue {
-                                    reason: format!("{what} needs a list of strings"),
-                                    span: l.span().into(),
-                                    help: None,
-                                },
-                            );
-                            return None;
-                        };
-                        let sp = l.span();
-                        (
-                            v.into_iter()
-                                .map(|value| ast::Str { value, span: sp })
-                                .collect(),
-                            sp,
-                        )
-                    }
-                };
-                for v in &values {
-                    if v.value.is_empty() {
-                        self.err(
-                            f,
-                            CheckError::EmptyString {
-                                field: fname.to_string(),
-                                span: v.span.into(),
-                            },
-                        );
-                        return None;
-                    }
-                    if ty == FieldType::Json && !json_safe(&v.value) {
+                let values = self.str_values(f, what, fname, ty, *quant, value)?;
+                self.str_test(f, &field, span, op.0, cased.is_some(), *quant, values)
+            }
+            CmpKind::Compare { op, cased, rhs } => {
+                self.compare(f, c, field.clone(), ty, op.0, *cased, rhs, source_name, src)
+            }
+        }
+    }
+
+    /// `F [not] in [cased] [cidr] LIST`: the test for the list's kind against the field's type.
+    #[allow(clippy::too_many_arguments)]
+    fn in_list(
+        &mut self,
+        f: usize,
+        fname: &str,
+        ty: FieldType,
+        span: Span,
+        cased: Option<Span>,
+        cidr: bool,
+        list: &ListOperand,
+    ) -> Option<Test> {
+        let vals = self.list_operand(f, list, cidr);
+        let vals = vals?;
+        Some(match vals {
+            ListVal::Cidrs(nets) => {
+                if ty != FieldType::Ip {
+                    self.type_mismatch(
+                        f,
+                        "a CIDR test",
+                        fname,
+                        ty,
+                        span,
+                        Some("CIDR tests apply to fields of type ip".into()),
+                    );
+                    return None;
+                }
+                if let Some(cs) = cased {
+                    self.cased_not_allowed(f, cs, "a CIDR test");
+                    return None;
+                }
+                Test::Cidr { nets }
+            }
+            ListVal::Numbers(values) => {
+                if ty != FieldType::Number {
+                    self.type_mismatch(
+                        f,
+                        "a list of numbers",
+                        fname,
+                        ty,
+                        span,
+                        Some("compare with a list of strings instead".into()),
+                    );
+                    return None;
+                }
+                if let Some(cs) = cased {
+                    self.cased_not_allowed(f, cs, "a numeric comparison");
+                    return None;
+                }
+                Test::NumEq { values }
+            }
+            ListVal::Strings(values) => {
+                if !matches!(ty, FieldType::String | FieldType::Ip) {
+                    self.type_mismatch(
+                        f,
+                        "a list of strings",
+                        fname,
+                        ty,
+                        span,
+                        Some(format!(
+                            "`{fname}` holds {}s: use a list of those",
+                            ty.name()
+                        )),
+                    );
+                    return None;
+                }
+                if ty == FieldType::Ip {
+                    if let Some(v) = values.iter().find(|v| v.contains('/')) {
                         self.err(f, CheckError::BadValue {
-                            reason: format!("`{}` may be spelled differently in JSON text on different platforms", v.value),
-                            span: v.span.into(),
-                            help: Some(format!("on a json field such as `{fname}`, `contains` takes ASCII letters, digits, `_`, `-`, `.` and `@` only: JSON writers differ in spacing and escaping of everything else")),
+                            reason: format!("`{v}` looks like a network, but `in` without `cidr` compares whole values"),
+                            span: list.span().into(),
+                            help: Some(format!("write `{fname} in cidr [...]` to test network membership")),
                         });
                         return None;
                     }
                 }
-                let q = match quant {
-                    Some((ast::QuantKind::All, _)) => Quant::All,
-                    _ => Quant::Any,
-                };
-                let cased = cased.is_some();
-                let strs: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
-                match op.0 {
-                    StrOpKind::Contains => Some(pred(Test::Str {
-                        op: StrOp::Contains,
-                        values: strs,
-                        quant: q,
-                        cased,
-                    })),
-                    StrOpKind::StartsWith => Some(pred(Test::Str {
-                        op: StrOp::StartsWith,
-                        values: strs,
-                        quant: q,
-                        cased,
-                    })),
-                    StrOpKind::EndsWith => Some(pred(Test::Str {
-                        op: StrOp::EndsWith,
-                        values: strs,
-                        quant: q,
-                        cased,
-                    })),
-                    StrOpKind::Like => {
-                        if q == Quant::All && strs.len() > 1 {
-                            let parts = strs
-                                .into_iter()
-                                .map(|p| {
-                                    pred(Test::Glob {
-                                        patterns: vec![p],
-                                        cased,
-                                    })
-                                })
-                                .collect();
-                            return Some(ir::Expr::And(parts));
-                        }
-                        Some(pred(Test::Glob {
-                            patterns: strs,
-                            cased,
-                        }))
-                    }
-                    StrOpKind::Matches => {
-                        let mut ok = true;
-                        for v in &values {
-                            if let Err(reason) = regex_check::check(&v.value) {
-                                ok = false;
-                                self.err(
-                                    f,
-                                    CheckError::BadRegex {
-                                        reason,
-                                        span: v.span.into(),
-                                    },
-                                );
-                            }
-                        }
-                        if !ok {
-                            return None;
-                        }
-                        let _ = vspan;
-                        let mut parts: Vec<ir::Expr> = strs
-                            .into_iter()
-                            .map(|p| pred(Test::Regex { pattern: p, cased }))
-                            .collect();
-                        Some(match (parts.len(), q) {
-                            (1, _) => parts.remove(0),
-                            (_, Quant::Any) => ir::Expr::Or(parts),
-                            (_, Quant::All) => ir::Expr::And(parts),
-                        })
-                    }
+                Test::Str {
+                    op: StrOp::Eq,
+                    values,
+                    quant: Quant::Any,
+                    cased: cased.is_some(),
                 }
             }
-            CmpKind::Compare { op, cased, rhs } => {
-                self.compare(f, c, field.clone(), ty, op.0, *cased, rhs, source_name, src)
+        })
+    }
+
+    /// The values of a string test (one string, or a list with `any`/`all`), each checked:
+    /// not empty, and JSON-safe on a `json` field.
+    fn str_values(
+        &mut self,
+        f: usize,
+        what: &str,
+        fname: &str,
+        ty: FieldType,
+        quant: Option<(ast::QuantKind, Span)>,
+        value: &ast::StrTestValue,
+    ) -> Option<Vec<ast::Str>> {
+        let (values, _vspan) = match value {
+            ast::StrTestValue::One(s) => (vec![s.clone()], s.span),
+            ast::StrTestValue::List(l) => {
+                if quant.is_none() {
+                    self.err(
+                        f,
+                        CheckError::BadValue {
+                            reason: format!("{what} with a list needs `any` or `all`"),
+                            span: l.span().into(),
+                            help: Some(format!(
+                                "write `{fname} {} any [...]` (one of) or `all [...]` (every one)",
+                                what.trim_matches('`')
+                            )),
+                        },
+                    );
+                    return None;
+                }
+                let vals = self.list_operand(f, l, false)?;
+                let ListVal::Strings(v) = vals else {
+                    self.err(
+                        f,
+                        CheckError::BadValue {
+                            reason: format!("{what} needs a list of strings"),
+                            span: l.span().into(),
+                            help: None,
+                        },
+                    );
+                    return None;
+                };
+                let sp = l.span();
+                (
+                    v.into_iter()
+                        .map(|value| ast::Str { value, span: sp })
+                        .collect(),
+                    sp,
+                )
+            }
+        };
+        for v in &values {
+            if v.value.is_empty() {
+                self.err(
+                    f,
+                    CheckError::EmptyString {
+                        field: fname.to_string(),
+                        span: v.span.into(),
+                    },
+                );
+                return None;
+            }
+            if ty == FieldType::Json && !json_safe(&v.value) {
+                self.err(f, CheckError::BadValue {
+                    reason: format!("`{}` may be spelled differently in JSON text on different platforms", v.value),
+                    span: v.span.into(),
+                    help: Some(format!("on a json field such as `{fname}`, `contains` takes ASCII letters, digits, `_`, `-`, `.` and `@` only: JSON writers differ in spacing and escaping of everything else")),
+                });
+                return None;
+            }
+        }
+        Some(values)
+    }
+
+    /// A string test lowered: `contains`/`startswith`/`endswith` as one `Test::Str`, `like` as
+    /// globs (`all` of several: one glob each), `matches` as checked regexes.
+    #[allow(clippy::too_many_arguments)]
+    fn str_test(
+        &mut self,
+        f: usize,
+        field: &ir::Field,
+        span: Span,
+        op: StrOpKind,
+        cased: bool,
+        quant: Option<(ast::QuantKind, Span)>,
+        values: Vec<ast::Str>,
+    ) -> Option<ir::Expr> {
+        let pred = |test: Test| {
+            ir::Expr::Pred(ir::Pred {
+                field: field.clone(),
+                test,
+                span,
+            })
+        };
+        let q = match quant {
+            Some((ast::QuantKind::All, _)) => Quant::All,
+            _ => Quant::Any,
+        };
+        let strs: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
+        match op {
+            StrOpKind::Contains => Some(pred(Test::Str {
+                op: StrOp::Contains,
+                values: strs,
+                quant: q,
+                cased,
+            })),
+            StrOpKind::StartsWith => Some(pred(Test::Str {
+                op: StrOp::StartsWith,
+                values: strs,
+                quant: q,
+                cased,
+            })),
+            StrOpKind::EndsWith => Some(pred(Test::Str {
+                op: StrOp::EndsWith,
+                values: strs,
+                quant: q,
+                cased,
+            })),
+            StrOpKind::Like => {
+                if q == Quant::All && strs.len() > 1 {
+                    let parts = strs
+                        .into_iter()
+                        .map(|p| {
+                            pred(Test::Glob {
+                                patterns: vec![p],
+                                cased,
+                            })
+                        })
+                        .collect();
+                    return Some(ir::Expr::And(parts));
+                }
+                Some(pred(Test::Glob {
+                    patterns: strs,
+                    cased,
+                }))
+            }
+            StrOpKind::Matches => {
+                let mut ok = true;
+                for v in &values {
+                    if let Err(reason) = regex_check::check(&v.value) {
+                        ok = false;
+                        self.err(
+                            f,
+                            CheckError::BadRegex {
+                                reason,
+                                span: v.span.into(),
+                            },
+                        );
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                let mut parts: Vec<ir::Expr> = strs
+                    .into_iter()
+                    .map(|p| pred(Test::Regex { pattern: p, cased }))
+                    .collect();
+                Some(match (parts.len(), q) {
+                    (1, _) => parts.remove(0),
+                    (_, Quant::Any) => ir::Expr::Or(parts),
+                    (_, Quant::All) => ir::Expr::And(parts),
+                })
             }
         }
     }
