@@ -27,8 +27,8 @@ fn root() -> PathBuf {
     }
 }
 
-/// Options for every target and flavour in `targets::registry()`, with and without
-/// artifacts.
+/// Options for every target and flavour in `targets::registry()`, with artifacts (which
+/// compiles the bare query first, so covers the path without them too).
 fn all_options() -> &'static [Options] {
     static OPTS: OnceLock<Vec<Options>> = OnceLock::new();
     OPTS.get_or_init(|| {
@@ -40,9 +40,11 @@ fn all_options() -> &'static [Options] {
                 t.flavors().iter().map(|f| Some(*f)).collect()
             };
             for f in flavors {
-                let o = Options::new(t.name(), f).expect("registered target");
-                v.push(o.clone());
-                v.push(o.with_artifact(true));
+                v.push(
+                    Options::new(t.name(), f)
+                        .expect("registered target")
+                        .with_artifact(true),
+                );
             }
         }
         v
@@ -94,7 +96,11 @@ fn check_artifact(o: &driver::Output) {
     match a.extension {
         "yaml" => {
             let v: serde_json::Value = tripline::yaml::from_str(&a.text).expect("artifact yaml");
-            assert_eq!(v["query"], o.text.as_str(), "yaml artifact embeds the query");
+            assert_eq!(
+                v["query"],
+                o.text.as_str(),
+                "yaml artifact embeds the query"
+            );
         }
         "json" => {
             let v: serde_json::Value = serde_json::from_str(&a.text).expect("artifact json");
@@ -106,13 +112,17 @@ fn check_artifact(o: &driver::Output) {
         }
         _ => {
             let search = a.text.lines().nth(1).expect("search line");
-            assert!(search.starts_with("search = "), "conf artifact has a search");
+            assert!(
+                search.starts_with("search = "),
+                "conf artifact has a search"
+            );
         }
     }
 }
 
 /// `compile`: the bytes as a rule file (lossy UTF-8) → parse, check, compile to every target
-/// and flavour, with and without artifacts; every diagnostic has a code and renders.
+/// and flavour with artifacts; every diagnostic has a code and renders; outputs bundle both
+/// as artifacts and as bare queries.
 pub fn compile(data: &[u8]) {
     let text = String::from_utf8_lossy(data).into_owned();
     let read = |p: &Path| -> std::io::Result<String> {
@@ -134,11 +144,17 @@ pub fn compile(data: &[u8]) {
             let _ = d.render(false);
         }
         let _ = out.bundle(opts);
+        let bare: Vec<(String, String)> = out
+            .outputs
+            .iter()
+            .map(|o| (o.rule.clone(), o.text.clone()))
+            .collect();
+        let _ = opts.target.bundle(&bare);
     }
 }
 
 /// `sigma_in`: the bytes as a Sigma rule (lossy UTF-8) → `driver::convert_sigma` for every
-/// target and flavour, with and without artifacts; every refusal is coded.
+/// target and flavour, with artifacts; every refusal is coded.
 pub fn sigma_in(data: &[u8]) {
     use miette::Diagnostic;
     let text = String::from_utf8_lossy(data);
