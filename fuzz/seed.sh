@@ -6,6 +6,7 @@
 #   eval      rules/**/*.jsonl (whole files and one event per file), and the EVTX-JSON events
 #             of ../shared/corpus/sigmahq-regression, compacted to one line, as they are and
 #             with Event.System and Event.EventData lifted to the top level
+# and every kept finding under tests/fuzz_regressions/<target>/.
 # The shared corpus is data under DRL 1.1: it is only ever copied into fuzz/corpus/, never
 # into a tracked file. When it is absent, its seeds are skipped loudly and the rest is built.
 # Seeds are named by content hash, as libFuzzer names what it adds, so re-running is
@@ -55,6 +56,13 @@ while IFS= read -r -d '' f; do
     [ "$i" -lt 50 ] || break
   done <"$f"
 done < <(find rules -name '*.jsonl' -print0 | sort -z)
+
+# Every kept finding (tests/fuzz_regressions/<target>/) seeds its target again.
+for t in compile sigma_in eval; do
+  while IFS= read -r -d '' f; do
+    seed "$t" "$f"
+  done < <(find "tests/fuzz_regressions/$t" -type f ! -name .gitkeep -print0 2>/dev/null | sort -z)
+done
 
 if [ -d "$shared/sigmahq" ]; then
   while IFS= read -r -d '' f; do
