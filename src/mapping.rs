@@ -1,10 +1,12 @@
 //! Field mapping: an IR → IR pass that records, for every field of a rule, how the chosen
-//! target writes it (a column name or an expression), from the catalog.
+//! target writes it (a column name or an expression), from the catalog. Where the target's
+//! catalog section selects records by the source's `recognize` predicate, that predicate is
+//! ANDed before the rule's expression first, so it is mapped like the rule's own fields.
 
 use miette::SourceSpan;
 
 use crate::catalog::Source;
-use crate::ir::{Field, Rule, Test};
+use crate::ir::{Expr, Field, Rule, Test};
 
 /// A field that the catalog says cannot be queried on the target.
 #[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
@@ -25,6 +27,23 @@ pub struct MapError {
     pub why: String,
 }
 
+/// The whole source cannot be queried on the target.
+#[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
+#[error("log source `{source_name}` is not available on {key}")]
+#[diagnostic(code(tripline::mapping::unavailable_source))]
+pub struct SourceUnavailable {
+    /// The source.
+    pub source_name: String,
+    /// The catalog key.
+    pub key: String,
+    /// The rule's `source` line.
+    #[label("this source")]
+    pub span: SourceSpan,
+    /// The catalog's reason.
+    #[help]
+    pub why: String,
+}
+
 /// Map every field of `rule` for catalog key `key`.
 pub fn map_rule(
     rule: &Rule,
@@ -33,6 +52,33 @@ pub fn map_rule(
     key: &str,
 ) -> Result<Rule, Vec<MapError>> {
     let mut out = rule.clone();
+    if let Some(t) = source.targets.get(key) {
+        if t.recognize {
+            if let Some(r) = &source.recognize {
+                if let Ok(mut pred) = crate::check::recognizer(source_name, source, &r.text) {
+                    // Its spans point into the catalog; refusals point at the rule instead.
+                    pred.preds_mut(&mut |p| {
+                        p.span = crate::ir::Span::new(rule.span.start, rule.span.start + 4)
+                    });
+                    out.expr = match (pred, out.expr) {
+                        (Expr::And(mut xs), Expr::And(ys)) => {
+                            xs.extend(ys);
+                            Expr::And(xs)
+                        }
+                        (Expr::And(mut xs), y) => {
+                            xs.push(y);
+                            Expr::And(xs)
+                        }
+                        (x, Expr::And(mut ys)) => {
+                            ys.insert(0, x);
+                            Expr::And(ys)
+                        }
+                        (x, y) => Expr::And(vec![x, y]),
+                    };
+                }
+            }
+        }
+    }
     let mut errors = Vec::new();
     let mut map = |f: &mut Field, span: crate::ir::Span| match source.map_field(key, &f.name) {
         Ok(m) => f.mapped = Some(m),

@@ -19,3 +19,12 @@ pub fn from_str_all<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, String> {
         .map(|d| T::deserialize(d).map_err(|e| e.to_string()))
         .collect()
 }
+
+/// Parse one YAML document into a JSON value (maps keep their order). The error carries
+/// the parser's message and the byte offset where it stopped.
+pub fn value(text: &str) -> Result<serde_json::Value, (String, usize)> {
+    serde_yaml::from_str::<serde_json::Value>(text).map_err(|e| {
+        let at = e.location().map(|l| l.index()).unwrap_or(0);
+        (e.to_string(), at)
+    })
+}

@@ -18,10 +18,26 @@ fn compile(target: &str, flavor: Option<&str>, artifact: bool) -> Compiled {
     driver::compile_paths(&[rules_dir()], &opts).expect("rules/ loads")
 }
 
-/// The bare queries, by rule name; the library compiles without errors on every target.
+/// Codes with which a target refuses a rule whose log source (or a field of it) the platform
+/// does not record: Defender XDR keeps no CloudTrail, Security-log or System-log table.
+const UNAVAILABLE: [&str; 2] = [
+    "tripline::mapping::unavailable_source",
+    "tripline::mapping::unavailable_field",
+];
+
+/// The bare queries, by rule name; the library compiles on every target, but for rules whose
+/// source the platform does not record.
 fn bare(target: &str, flavor: Option<&str>) -> BTreeMap<String, String> {
     let out = compile(target, flavor, false);
-    assert!(!out.failed(), "{:?}", out.diagnostics);
+    for d in out.diagnostics.iter().filter(|d| d.is_error()) {
+        assert!(
+            UNAVAILABLE.contains(&d.code().as_str()),
+            "{}: {} {}",
+            d.path,
+            d.code(),
+            d.error
+        );
+    }
     assert!(out.outputs.len() >= 20, "{}", out.outputs.len());
     out.outputs.into_iter().map(|o| (o.rule, o.text)).collect()
 }
@@ -53,11 +69,14 @@ fn sentinel_analytics_rules_embed_the_query() {
             "{}",
             o.rule
         );
+        // Every table of the library but `Event` (filled by the Azure Monitor Agent from
+        // whichever logs a data collection rule names) is filled by one known connector.
         let connectors = v["requiredDataConnectors"].as_array().expect("a list");
+        let table = o.text.lines().next().unwrap_or_default();
         assert_eq!(
             connectors.len(),
-            1,
-            "{}: the library's tables are known",
+            usize::from(table != "Event"),
+            "{}: the connector of {table}",
             o.rule
         );
         // Every library rule has ATT&CK tags.
@@ -111,9 +130,13 @@ fn defender_custom_detections_embed_the_query_or_are_refused() {
         assert!(["deviceId", "accountObjectId"].contains(&id), "{id}");
         assert_eq!(v["schedule"]["period"], "1H");
     }
-    // Every rule that got no artifact is stateful and was refused with a coded error.
-    let refused: Vec<&driver::FileDiagnostic> =
-        out.diagnostics.iter().filter(|d| d.is_error()).collect();
+    // Every rule that got no artifact but has a query is stateful and was refused with a
+    // coded error; the others were refused for their source, as without --artifact.
+    let refused: Vec<&driver::FileDiagnostic> = out
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error() && !UNAVAILABLE.contains(&d.code().as_str()))
+        .collect();
     assert!(!refused.is_empty());
     assert_eq!(out.outputs.len() + refused.len(), queries.len());
     for d in refused {

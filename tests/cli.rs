@@ -255,7 +255,7 @@ fn test_command_ends_with_a_summary_and_fails_on_failure() {
     description "Detects Send."
     source m365.audit
     match Operation == "Send"
-    test "wrong on purpose" expect match {"Operation": "Receive"}
+    test "wrong on purpose" expect match {"RecordType": 2, "Workload": "Exchange", "Operation": "Receive"}
 }
 "#,
     )
@@ -319,11 +319,56 @@ fn convert_sigma_exit_codes() {
         "kql",
     ]);
     assert_eq!(code, 0, "{err}");
+    // The logsource names a catalog source: the rule lands on its real table.
     assert!(
-        out.contains("// rule: good\nSigmaEvents\n| where Image endswith"),
+        out.contains("// rule: good\nWindowsEvent\n| where Channel =~ \"Microsoft-Windows-Sysmon/Operational\"\n| where EventID == 1\n| where tostring(EventData.Image) endswith"),
         "{out}"
     );
-    let bad = good.replace("Image|endswith", "Image|windash");
+    // A field the source does not have is a coded error with did-you-mean.
+    let typo = good.replace("Image|endswith", "Imagge|endswith");
+    std::fs::write(dir.join("typo.yml"), &typo).expect("write");
+    let (code, _, err) = tripline(&[
+        "convert-sigma",
+        dir.join("typo.yml").to_str().unwrap(),
+        "--target",
+        "kql",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("tripline::sigma_in::unknown_field") && err.contains("did you mean `Image`?"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("typo.yml")).unwrap();
+    // A logsource no catalog source has: placeholder tables and a coded warning; --strict
+    // makes it an error.
+    let other = good.replace("product: windows", "product: nowhere");
+    std::fs::write(dir.join("other.yml"), &other).expect("write");
+    let (code, out, err) = tripline(&[
+        "convert-sigma",
+        dir.join("other.yml").to_str().unwrap(),
+        "--target",
+        "kql",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("SigmaEvents\n| where Image endswith"), "{out}");
+    assert!(
+        err.contains("tripline::sigma_in::unmapped_logsource"),
+        "{err}"
+    );
+    let (code, _, err) = tripline(&[
+        "convert-sigma",
+        dir.join("other.yml").to_str().unwrap(),
+        "--target",
+        "kql",
+        "--strict",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("tripline::sigma_in::unmapped_logsource_strict"),
+        "{err}"
+    );
+    std::fs::remove_file(dir.join("other.yml")).unwrap();
+    let bad = good.replace("Image|endswith", "Image|minute");
     std::fs::write(dir.join("bad.yaml"), bad).expect("write");
     let (code, out, err) = tripline(&["convert-sigma", dir.to_str().unwrap(), "--target", "spl"]);
     assert_eq!(code, 1, "{err}");
@@ -428,11 +473,12 @@ fn unreadable_and_undecodable_files_are_diagnostics_and_the_rest_compile() {
 
 #[test]
 fn summaries_count_rules_and_every_cli_error_is_coded() {
+    const SYSMON1: &str = "\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1";
     let dir = scratch("summaries");
     let file = dir.join("mixed.trip");
     let rule = |name: &str, id: &str, field: &str| {
         format!(
-            "rule {name} {{\n    title \"T\"\n    id {id}\n    status experimental\n    level low\n    date 2026-01-01\n    description \"d\"\n    source windows.process_creation\n    match {field} contains \"x\"\n    test \"hit\" expect match {{ \"CommandLine\": \"x\" }}\n    test \"wrong\" expect match {{ \"CommandLine\": \"y\" }}\n}}\n"
+            "rule {name} {{\n    title \"T\"\n    id {id}\n    status experimental\n    level low\n    date 2026-01-01\n    description \"d\"\n    source windows.process_creation\n    match {field} contains \"x\"\n    test \"hit\" expect match {{ {SYSMON1}, \"CommandLine\": \"x\" }}\n    test \"wrong\" expect match {{ {SYSMON1}, \"CommandLine\": \"y\" }}\n}}\n"
         )
     };
     let text = rule(
@@ -511,4 +557,151 @@ fn a_diagnostic_on_a_huge_line_prints_a_window_of_it() {
     );
     assert!(err.len() < 4_000, "{} bytes of diagnostics", err.len());
     assert!(err.contains("…"));
+}
+
+/// `hunt` over EVTX-exported JSON (the shape of SigmaHQ's regression data) routes events by
+/// source: a Sysmon event 1 and an event 10 with the same TargetImage, and only the event 10
+/// is a `windows.process_access` record, as the Sentinel query (EventID == 10) and the SPL
+/// search (EventCode=10) have it.
+#[test]
+fn hunt_over_evtx_json_gives_each_rule_only_its_sources_events() {
+    let dir = scratch("hunt_evtx");
+    let event = |id: u32, record: u32| {
+        format!(
+            r##"{{
+  "Event": {{
+    "#attributes": {{"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"}},
+    "System": {{
+      "Provider": {{"#attributes": {{"Name": "Microsoft-Windows-Sysmon", "Guid": "5770385F-C22A-43E0-BF4C-06F5698FFBD9"}}}},
+      "EventID": {id}, "Version": 3, "Level": 4, "EventRecordID": {record},
+      "TimeCreated": {{"#attributes": {{"SystemTime": "2026-06-03T08:15:31.402000Z"}}}},
+      "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS0142.contoso.example"
+    }},
+    "EventData": {{
+      "UtcTime": "2026-06-03 08:15:31.402", "SourceImage": "C:\\Users\\j.doe\\mimikatz.exe",
+      "Image": "C:\\Users\\j.doe\\mimikatz.exe", "CommandLine": "mimikatz.exe sekurlsa::logonpasswords",
+      "TargetImage": "C:\\Windows\\system32\\lsass.exe", "GrantedAccess": "0x1010"
+    }}
+  }}
+}}
+"##
+        )
+    };
+    // Two objects one after the other, as evtx_dump writes them.
+    let events = dir.join("events.json");
+    std::fs::write(&events, event(1, 100) + &event(10, 101)).unwrap();
+    let (code, out, err) = tripline(&[
+        "hunt",
+        "rules/windows/process_access/lsass_memory_access.trip",
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let hits: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(hits.len(), 1, "{out}");
+    assert_eq!(hits[0]["rule"], "lsass_memory_access");
+    assert_eq!(hits[0]["event"]["Event"]["System"]["EventID"], 10);
+    // The same events as a JSON array read the same.
+    let array = format!("[{},{}]", event(1, 100), event(10, 101));
+    std::fs::write(&events, array).unwrap();
+    let (_, out, _) = tripline(&[
+        "hunt",
+        "rules/windows/process_access/lsass_memory_access.trip",
+        "--events",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+}
+
+#[test]
+fn sources_describe_every_mapping_as_text_and_json() {
+    let (code, out, err) = tripline(&["sources", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let sources = v.as_array().expect("a list");
+    assert!(sources.len() >= 32, "{}", sources.len());
+    let pa = sources
+        .iter()
+        .find(|s| s["name"] == "windows.process_access")
+        .expect("process_access");
+    assert!(pa["recognize"].as_str().unwrap().contains("EventID == 10"));
+    let call = pa["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "CallTrace")
+        .unwrap();
+    assert!(
+        call["targets"]["kql.defender"]["unavailable"].is_string(),
+        "{call}"
+    );
+    let (code, out, _) = tripline(&[
+        "sources",
+        "windows.process_access",
+        "--target",
+        "kql",
+        "--flavor",
+        "defender",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("kql.defender: DeviceEvents"), "{out}");
+    assert!(
+        out.contains("unavailable: Defender for Endpoint does not record the call stack"),
+        "{out}"
+    );
+    assert!(!out.contains("kql.sentinel"), "{out}");
+    let (code, _, err) = tripline(&["sources", "windows.proces_access"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("did you mean `windows.process_access`?"),
+        "{err}"
+    );
+}
+
+/// Sigma rules are first-class inputs: `check`, `compile`, `test` and `hunt` take a library
+/// that mixes `.trip` and Sigma files, read against the same catalog.
+#[test]
+fn a_mixed_library_of_trip_and_sigma_rules() {
+    let dir = scratch("mixed_library");
+    std::fs::copy(
+        "rules/windows/process_creation/certutil_download.trip",
+        dir.join("certutil_download.trip"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("whoami_run.yml"),
+        "title: Whoami Run\nid: 0b8a9a6e-3c1d-4f55-9a0e-6b1d3c2e4f70\nstatus: test\nlevel: low\n\
+         description: Detects whoami.\ndate: 2026-12-01\nlogsource:\n    product: windows\n    \
+         category: process_creation\ndetection:\n    sel:\n        Image|endswith: '\\whoami.exe'\n    \
+         condition: sel\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let (code, _, err) = tripline(&["check", d]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("2 rules in 2 files: 2 valid"), "{err}");
+    let (code, out, err) = tripline(&["compile", d, "--target", "kql"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("// rule: whoami_run\nWindowsEvent\n"), "{out}");
+    assert!(
+        out.contains("// rule: certutil_download\nWindowsEvent\n"),
+        "{out}"
+    );
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 1, \"Image\": \"C:\\\\Windows\\\\System32\\\\whoami.exe\"}\n\
+         {\"Channel\": \"Microsoft-Windows-Sysmon/Operational\", \"EventID\": 10, \"Image\": \"C:\\\\Windows\\\\System32\\\\whoami.exe\"}\n",
+    )
+    .unwrap();
+    let (code, out, err) = tripline(&["hunt", d, "--events", events.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains("\"rule\":\"whoami_run\"") && out.contains("\"line\":1"),
+        "{out}"
+    );
 }

@@ -331,7 +331,16 @@ pub fn check_tag(t: &str) -> Result<(), (String, Option<String>)> {
         None => id(b't', rest),
         Some((t, sub)) => id(b't', t) && sub.len() == 3 && sub.bytes().all(|c| c.is_ascii_digit()),
     };
-    if technique || id(b'g', rest) || id(b's', rest) || id(b'c', rest) || TACTICS.contains(&rest) {
+    // ATT&CK data sources are DSnnnn.
+    let data_source =
+        rest.len() == 6 && rest.starts_with("ds") && rest[2..].bytes().all(|c| c.is_ascii_digit());
+    if technique
+        || data_source
+        || id(b'g', rest)
+        || id(b's', rest)
+        || id(b'c', rest)
+        || TACTICS.contains(&rest)
+    {
         return Ok(());
     }
     let help = did_you_mean(rest, TACTICS.iter().copied())

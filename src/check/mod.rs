@@ -157,6 +157,70 @@ pub fn check<'a>(files: &'a [FileInput<'a>], catalog: &'a Catalog) -> Checked {
     Checked { rules, errors }
 }
 
+/// Lower a catalog source's `recognize` predicate (rule-language text over the source's own
+/// fields; no named lists or conditions). `Err` carries every syntax and check error as
+/// (message, byte range in `text`).
+pub fn recognizer(
+    source_name: &str,
+    src: &Source,
+    text: &str,
+) -> Result<ir::Expr, Vec<(String, Span)>> {
+    let e = crate::syntax::parse_expr(text).map_err(|es| {
+        es.iter()
+            .map(|e| (e.to_string(), Span::new(e.offset(), e.offset() + 1)))
+            .collect::<Vec<_>>()
+    })?;
+    // A raw record may be told apart by keys that are not fields of the source (a flat
+    // macOS record has no `Channel`): such names are read as string fields here.
+    let mut src = src.clone();
+    let mut names = Vec::new();
+    field_names(&e, &mut names);
+    for n in names {
+        if !src.fields.contains_key(&n) {
+            src.fields.insert(
+                n,
+                crate::catalog::FieldDef::new(crate::catalog::FieldType::String),
+            );
+        }
+    }
+    let src = &src;
+    let catalog = Catalog::default();
+    let mut c = Checker {
+        files: &[],
+        catalog: &catalog,
+        scopes: vec![HashMap::new()],
+        lists: HashMap::new(),
+        errors: Vec::new(),
+        depth: 0,
+    };
+    let out = c.lower(0, &e, source_name, src, &mut Vec::new());
+    if c.errors.is_empty() {
+        if let Some(x) = out {
+            return Ok(x);
+        }
+    }
+    Err(c
+        .errors
+        .iter()
+        .map(|(_, e)| {
+            let at = offset(e);
+            (e.to_string(), Span::new(at, at + 1))
+        })
+        .collect())
+}
+
+/// The field names compared in an expression.
+fn field_names(e: &ast::Expr, out: &mut Vec<String>) {
+    match e {
+        ast::Expr::And(xs, _) | ast::Expr::Or(xs, _) => {
+            xs.iter().for_each(|x| field_names(x, out));
+        }
+        ast::Expr::Not(x, _) => field_names(x, out),
+        ast::Expr::Cmp(c) => out.push(c.field.name.clone()),
+        ast::Expr::Keyword(..) | ast::Expr::Ref(_) => {}
+    }
+}
+
 fn offset(e: &CheckError) -> usize {
     use miette::Diagnostic;
     e.labels()
@@ -184,7 +248,7 @@ fn rule_at(ast: Option<&ast::File>, off: usize) -> Option<String> {
 }
 
 /// The closest candidate to `name`, as a "did you mean" help text.
-pub(crate) fn did_you_mean<'s>(
+pub fn did_you_mean<'s>(
     name: &str,
     candidates: impl IntoIterator<Item = &'s str>,
 ) -> Option<String> {
@@ -1030,7 +1094,9 @@ impl<'a> Checker<'a> {
         let preds: Vec<ir::Expr> = src
             .fields
             .iter()
-            .filter(|(_, d)| d.ty() == FieldType::String)
+            .filter(|(name, d)| {
+                d.ty() == FieldType::String && src.timestamp.as_deref() != Some(name.as_str())
+            })
             .map(|(name, d)| {
                 ir::Expr::Pred(ir::Pred {
                     field: ir::Field {
@@ -1642,7 +1708,7 @@ fn bad_number(n: &ast::Num) -> CheckError {
 }
 
 /// Characters that every JSON writer spells the same way inside a string or key.
-fn json_safe(s: &str) -> bool {
+pub fn json_safe(s: &str) -> bool {
     s.bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@'))
 }

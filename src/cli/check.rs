@@ -54,7 +54,9 @@ pub fn summary(prog: &Program, valid: usize, errors: usize, warnings: usize) -> 
                 .filter(|i| matches!(i, ast::Item::Rule(_)))
                 .count()
         })
-        .sum();
+        .sum::<usize>()
+        // A Sigma rule file holds one rule.
+        + prog.files.iter().filter(|f| f.is_input && f.sigma).count();
     let mut s = format!(
         "{} in {}: {} valid, {} with errors; {}, {}",
         count(declared, "rule"),

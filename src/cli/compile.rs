@@ -41,9 +41,25 @@ pub struct ConvertArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
+    /// Write each rule to DIR/<rule name>.<ext> instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    catalog: CatalogArg,
+    /// A rule whose logsource no catalog source has is an error (default: a warning, and
+    /// the rule is compiled for placeholder tables with Sigma's field names).
+    #[arg(long)]
+    strict: bool,
+    /// Values for `expand` placeholders: a YAML map from placeholder name to a list of
+    /// strings (`Admins: [root, admin]`).
+    #[arg(long, value_name = "FILE")]
+    placeholders: Option<PathBuf>,
     /// Print diagnostics as JSON lines instead of rendered reports.
     #[arg(long)]
     json: bool,
+    /// Write deployable artifacts instead of bare queries (as `compile --artifact`).
+    #[arg(long)]
+    artifact: bool,
 }
 
 /// `compile`: every rule that compiles is written, whatever fails beside it.
@@ -74,17 +90,48 @@ pub fn run(a: CompileArgs) -> ExitCode {
 
 /// `convert-sigma`.
 pub fn convert(a: ConvertArgs) -> ExitCode {
-    let opts = match super::options(&a.target, tripline::catalog::Catalog::builtin()) {
+    let mut opts = match super::load_catalog(&a.catalog)
+        .and_then(|c| super::options(&a.target, c))
+        .map(|o| o.with_artifact(a.artifact).with_strict(a.strict))
+    {
         Ok(o) => o,
         Err(code) => return code,
     };
+    if let Some(p) = &a.placeholders {
+        let text = match std::fs::read_to_string(p) {
+            Ok(t) => t,
+            Err(e) => {
+                return io::fail_usage(CliError::PlaceholdersUnreadable {
+                    path: p.display().to_string(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        match tripline::yaml::from_str::<tripline::sigma_in::modifiers::Placeholders>(&text) {
+            Ok(m) => opts.placeholders = Some(std::sync::Arc::new(m)),
+            Err(e) => {
+                return io::fail_usage(CliError::PlaceholdersUnreadable {
+                    path: p.display().to_string(),
+                    reason: e,
+                })
+            }
+        }
+    }
     let compiled = match driver::convert_sigma_paths(&a.paths, &opts) {
         Ok(c) => c,
         Err(e) => return io::fail_usage(e),
     };
     io::report(&compiled.diagnostics, a.json);
-    emit(&compiled, &opts);
-    ExitCode::from(u8::from(compiled.failed()))
+    let mut code = u8::from(compiled.failed());
+    match &a.out {
+        None => emit(&compiled, &opts),
+        Some(dir) => {
+            if !write_all(&compiled, &opts, dir) {
+                code = 2;
+            }
+        }
+    }
+    ExitCode::from(code)
 }
 
 /// Every output on stdout, as the target bundles them.

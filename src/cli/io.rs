@@ -91,6 +91,28 @@ pub enum CliError {
         /// Why.
         reason: String,
     },
+    /// `tripline sources NAME` names no source.
+    #[error("no log source `{name}` in the catalog")]
+    #[diagnostic(code(tripline::cli::unknown_source))]
+    UnknownSource {
+        /// The name.
+        name: String,
+        /// Did you mean.
+        #[help]
+        help: String,
+    },
+    /// `--placeholders FILE` could not be read.
+    #[error("cannot read placeholders `{path}`: {reason}")]
+    #[diagnostic(
+        code(tripline::cli::placeholders_unreadable),
+        help("--placeholders takes a YAML map from placeholder name to a list of strings, e.g. `Admins: [root, admin]`")
+    )]
+    PlaceholdersUnreadable {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// `--out DIR` could not be created.
     #[error("cannot create output directory `{path}`: {reason}")]
     #[diagnostic(

@@ -3,6 +3,7 @@
 
 mod check;
 mod compile;
+mod events;
 mod hunt;
 mod io;
 mod sources;
@@ -62,6 +63,9 @@ enum Command {
     Hunt(hunt::HuntArgs),
     /// List the catalog's log sources with their fields and types.
     Sources(sources::SourcesArgs),
+    /// Show how events are read: each as its source's fields, and the sources that
+    /// recognise it.
+    Events(events::EventsArgs),
 }
 
 /// Run the CLI and return the process exit code.
@@ -77,14 +81,15 @@ pub fn run() -> ExitCode {
         Command::Test(a) => test::run(a),
         Command::Hunt(a) => hunt::run(a),
         Command::Sources(a) => sources::run(a),
+        Command::Events(a) => events::run(a),
     }
 }
 
-/// The built-in catalog with the user's on top, or exit code 2.
+/// The built-in catalog with the user's on top, or exit code 2 (every problem of the user
+/// file reported).
 fn load_catalog(arg: &CatalogArg) -> Result<Catalog, ExitCode> {
-    let builtin = Catalog::builtin();
     let Some(p) = &arg.catalog else {
-        return Ok(builtin);
+        return Ok(Catalog::builtin());
     };
     let text = std::fs::read_to_string(p).map_err(|e| {
         io::fail_usage(CliError::CatalogUnreadable {
@@ -92,8 +97,11 @@ fn load_catalog(arg: &CatalogArg) -> Result<Catalog, ExitCode> {
             reason: e.to_string(),
         })
     })?;
-    let user = Catalog::from_yaml(&text, &p.display().to_string()).map_err(io::fail_usage)?;
-    Ok(builtin.overlay(user))
+    let origin = p.display().to_string();
+    driver::load_catalog(Some((&text, &origin))).map_err(|diags| {
+        io::report(&diags, false);
+        ExitCode::from(2)
+    })
 }
 
 /// Options for the target, or exit code 2.

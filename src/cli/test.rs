@@ -63,7 +63,9 @@ fn not_tested(prog: &tripline::driver::Program, rep: &TestReport) -> usize {
                 .filter(|i| matches!(i, tripline::syntax::ast::Item::Rule(_)))
                 .count()
         })
-        .sum();
+        .sum::<usize>()
+        // A Sigma rule file holds one rule.
+        + prog.files.iter().filter(|f| f.is_input && f.sigma).count();
     let mut ran: Vec<&str> = rep.cases.iter().map(|c| c.rule.as_str()).collect();
     ran.extend(rep.untested.iter().map(String::as_str));
     ran.sort_unstable();

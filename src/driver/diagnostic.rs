@@ -26,6 +26,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Map(#[from] MapError),
+    /// From `mapping`: the whole source is unavailable on the target.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    SourceUnavailable(#[from] crate::mapping::SourceUnavailable),
     /// From a target.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -42,6 +46,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Load(#[from] LoadError),
+    /// From reading a catalog file.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
 }
 
 impl Error {

@@ -29,7 +29,7 @@ pub enum IoError {
         paths: String,
     },
     /// No rule files were found.
-    #[error("no .trip files found in {paths}")]
+    #[error("no .trip or Sigma (.yml, .yaml) rule files found in {paths}")]
     #[diagnostic(code(tripline::io::no_input))]
     NoInput {
         /// The paths given.
@@ -51,6 +51,8 @@ pub struct LoadedFile {
     pub imports: Vec<Result<usize, String>>,
     /// Given on the command line (its rules are compiled).
     pub is_input: bool,
+    /// A Sigma rule (`.yml`/`.yaml`), read by `sigma_in` instead of parsed.
+    pub sigma: bool,
 }
 
 /// A set of loaded files.
@@ -71,10 +73,10 @@ pub struct Inputs {
     pub problems: Vec<FileDiagnostic>,
 }
 
-/// Expand paths: files as given, directories walked for `*.trip` in sorted order (symbolic
-/// links followed, loops reported).
+/// Expand paths: files as given, directories walked for rule files in sorted order — `.trip`
+/// and Sigma rules (`.yml`, `.yaml`) — with symbolic links followed and loops reported.
 pub fn collect_inputs(paths: &[PathBuf]) -> Result<Inputs, IoError> {
-    let out = collect_files(paths, &["trip"])?;
+    let out = collect_files(paths, &["trip", "yml", "yaml"])?;
     if out.files.is_empty() && out.problems.is_empty() {
         return Err(IoError::NoInput {
             paths: joined(paths),
@@ -355,6 +357,17 @@ impl Program {
 }
 
 fn parse_file(display: String, text: String, is_input: bool) -> LoadedFile {
+    if is_sigma(&display) && is_input {
+        return LoadedFile {
+            display,
+            text: text.into(),
+            ast: None,
+            syntax_errors: Vec::new(),
+            imports: Vec::new(),
+            is_input,
+            sigma: true,
+        };
+    }
     let (ast, syntax_errors) = syntax::parse(&text);
     let ast = Some(ast);
     LoadedFile {
@@ -364,5 +377,11 @@ fn parse_file(display: String, text: String, is_input: bool) -> LoadedFile {
         syntax_errors,
         imports: Vec::new(),
         is_input,
+        sigma: false,
     }
+}
+
+/// Whether a path names a Sigma rule file.
+pub(super) fn is_sigma(path: &str) -> bool {
+    path.ends_with(".yml") || path.ends_with(".yaml")
 }

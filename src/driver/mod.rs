@@ -1,6 +1,7 @@
 //! Loading files, running the stages in order and collecting diagnostics.
 //! Nothing here prints; the CLI renders what it returns.
 
+mod catalog;
 mod diagnostic;
 mod load;
 mod options;
@@ -16,6 +17,7 @@ use crate::ir;
 use crate::mapping;
 use crate::targets::{Artifact, Ctx};
 
+pub use catalog::{file_errors, load_catalog, recognizer_problems};
 pub use diagnostic::{Error, FileDiagnostic};
 pub use load::{
     collect_inputs, collect_sigma_inputs, Inputs, IoError, LoadError, LoadedFile, Program,
@@ -28,10 +30,24 @@ pub struct Checked {
     pub rules: Vec<(usize, ir::Rule)>,
     /// Diagnostics, per file and by position.
     pub diagnostics: Vec<FileDiagnostic>,
+    /// Placeholder sources of Sigma rules whose logsource the catalog does not have, by the
+    /// rule's `source` name (`sigma:<rule>`).
+    pub sources: HashMap<String, crate::catalog::Source>,
 }
 
-/// Run `syntax` results and `check` over a program.
+/// Run `syntax` results and `check` over a program; Sigma rule files are read by
+/// `sigma_in` against the catalog.
 pub fn check_program(prog: &Program, catalog: &Catalog) -> Checked {
+    check_program_with(prog, catalog, false, None)
+}
+
+/// [`check_program`], with the Sigma reader's options (`--strict`, `--placeholders`).
+pub fn check_program_with(
+    prog: &Program,
+    catalog: &Catalog,
+    strict: bool,
+    placeholders: Option<&crate::sigma_in::modifiers::Placeholders>,
+) -> Checked {
     let inputs: Vec<FileInput> = prog
         .files
         .iter()
@@ -50,8 +66,33 @@ pub fn check_program(prog: &Program, catalog: &Catalog) -> Checked {
         }
     }
     diags.extend(checked.errors.into_iter().map(|(f, e)| (f, e.into())));
-    // Rule names must be unique among compiled rules (they name output files).
     let mut rules = checked.rules;
+    let mut sources = HashMap::new();
+    for (i, f) in prog
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.sigma && f.is_input)
+    {
+        match crate::sigma_in::read_with(&f.text, Some(catalog), strict, placeholders) {
+            Ok(read) => {
+                let mut rule = read.rule;
+                if let Some(stem) = Path::new(&f.display).file_stem() {
+                    rule.name = crate::sigma_in::identifier(&stem.to_string_lossy());
+                }
+                if !read.in_catalog {
+                    // A placeholder source of its own, built from the rule's fields.
+                    rule.source = format!("sigma:{}", rule.name);
+                    sources.insert(rule.source.clone(), read.source);
+                }
+                diags.extend(read.warnings.into_iter().map(|w| (i, w.into())));
+                rules.push((i, rule));
+            }
+            Err(es) => diags.extend(es.into_iter().map(|e| (i, e.into()))),
+        }
+    }
+    rules.sort_by_key(|(f, _)| *f);
+    // Rule names must be unique among compiled rules (they name output files).
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut dup = Vec::new();
     for (k, (f, r)) in rules.iter().enumerate() {
@@ -75,7 +116,11 @@ pub fn check_program(prog: &Program, catalog: &Catalog) -> Checked {
     }
     let mut diagnostics = prog.problems.clone();
     diagnostics.extend(finish(prog, diags));
-    Checked { rules, diagnostics }
+    Checked {
+        rules,
+        diagnostics,
+        sources,
+    }
 }
 
 fn finish(prog: &Program, mut diags: Vec<(usize, Error)>) -> Vec<FileDiagnostic> {
@@ -102,6 +147,9 @@ pub struct Output {
     /// The deployable artifact embedding `text`, when [`Options::artifact`] is set and the
     /// target has one.
     pub artifact: Option<Artifact>,
+    /// Coded warnings about this output (a Sigma rule's unmapped logsource, a target's
+    /// backend-defined constructs), when they are not in [`Compiled::diagnostics`].
+    pub warnings: Vec<Error>,
 }
 
 impl Output {
@@ -156,7 +204,7 @@ pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<(String, Vec<Erro
         artifact: false,
         ..opts.clone()
     };
-    compile_one(rule, &opts).map(|(text, _, warnings)| (text, warnings))
+    compile_one(rule, &opts, &HashMap::new()).map(|(text, _, warnings)| (text, warnings))
 }
 
 /// Compile one checked rule: the text, the artifact (with [`Options::artifact`]) and any
@@ -164,8 +212,14 @@ pub fn compile_rule(rule: &ir::Rule, opts: &Options) -> Result<(String, Vec<Erro
 fn compile_one(
     rule: &ir::Rule,
     opts: &Options,
+    extra: &HashMap<String, crate::catalog::Source>,
 ) -> Result<(String, Option<Artifact>, Vec<Error>), Vec<Error>> {
-    let Some(src) = opts.catalog.sources.get(&rule.source) else {
+    let Some(src) = opts
+        .catalog
+        .sources
+        .get(&rule.source)
+        .or_else(|| extra.get(&rule.source))
+    else {
         // The checker only lets through rules whose source exists.
         return Err(Vec::new());
     };
@@ -179,6 +233,15 @@ fn compile_in_source(
     opts: &Options,
 ) -> Result<(String, Option<Artifact>, Vec<Error>), Vec<Error>> {
     let key = opts.target.catalog_key(&opts.flavor);
+    if let Some(why) = src.targets.get(&key).and_then(|t| t.unavailable.as_ref()) {
+        return Err(vec![mapping::SourceUnavailable {
+            source_name: rule.source.clone(),
+            key: key.clone(),
+            span: ir::Span::new(rule.span.start, rule.span.start + 4).into(),
+            why: why.clone(),
+        }
+        .into()]);
+    }
     let mapped = mapping::map_rule(rule, &rule.source, src, &key)
         .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
     let ctx = Ctx {
@@ -214,17 +277,23 @@ fn compile_in_source(
 
 /// Compile a loaded program.
 pub fn compile_program(prog: &Program, opts: &Options) -> Compiled {
-    let checked = check_program(prog, &opts.catalog);
+    let checked = check_program_with(
+        prog,
+        &opts.catalog,
+        opts.strict,
+        opts.placeholders.as_deref(),
+    );
     let mut outputs = Vec::new();
     let mut diags: Vec<(usize, Error)> = Vec::new();
     for (f, rule) in &checked.rules {
-        match compile_one(rule, opts) {
+        match compile_one(rule, opts, &checked.sources) {
             Ok((text, artifact, warnings)) => {
                 outputs.push(Output {
                     rule: rule.name.clone(),
                     path: prog.files[*f].display.clone(),
                     text,
                     artifact,
+                    warnings: Vec::new(),
                 });
                 diags.extend(warnings.into_iter().map(|e| (*f, e)));
             }
@@ -264,19 +333,31 @@ pub fn compile_paths(paths: &[PathBuf], opts: &Options) -> Result<Compiled, IoEr
 
 /// Read one Sigma rule file's text and compile it for the options' target. The rule is
 /// named after `path`'s file stem. Errors are the reader's refusals or the compiler's.
+///
+/// The rule's logsource names its catalog source (`Catalog::source_for_logsource`), whose
+/// tables and field mappings it is compiled with; a logsource the catalog does not have is
+/// compiled for placeholder tables with a coded warning (an error with [`Options::strict`]).
 pub fn convert_sigma(path: &str, text: &str, opts: &Options) -> Result<Output, Vec<Error>> {
-    let read = crate::sigma_in::read(text)
-        .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
+    let read = crate::sigma_in::read_with(
+        text,
+        Some(&opts.catalog),
+        opts.strict,
+        opts.placeholders.as_deref(),
+    )
+    .map_err(|es| es.into_iter().map(Error::from).collect::<Vec<_>>())?;
     let mut rule = read.rule;
     if let Some(stem) = Path::new(path).file_stem() {
         rule.name = crate::sigma_in::identifier(&stem.to_string_lossy());
     }
-    let (text, artifact, _warnings) = compile_in_source(&rule, &read.source, opts)?;
+    let (text, artifact, target_warnings) = compile_in_source(&rule, &read.source, opts)?;
+    let mut warnings: Vec<Error> = read.warnings.into_iter().map(Error::from).collect();
+    warnings.extend(target_warnings);
     Ok(Output {
         rule: rule.name,
         path: path.to_string(),
         text,
         artifact,
+        warnings,
     })
 }
 
@@ -296,7 +377,15 @@ pub fn convert_sigma_paths(paths: &[PathBuf], opts: &Options) -> Result<Compiled
         };
         let shown = load::display(p);
         match convert_sigma(&shown, &text, opts) {
-            Ok(o) => outputs.push(o),
+            Ok(mut o) => {
+                let text: Arc<str> = text.into();
+                diagnostics.extend(o.warnings.drain(..).map(|error| FileDiagnostic {
+                    path: shown.clone(),
+                    text: text.clone(),
+                    error,
+                }));
+                outputs.push(o);
+            }
             Err(es) => {
                 let text: Arc<str> = text.into();
                 diagnostics.extend(es.into_iter().map(|error| FileDiagnostic {

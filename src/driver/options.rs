@@ -32,6 +32,10 @@ pub struct Options {
     /// Also build each rule's deployable artifact ([`Target::artifact`]); a refusal to
     /// build one is an error of the rule.
     pub artifact: bool,
+    /// Sigma input: a logsource the catalog does not have is an error, not a warning.
+    pub strict: bool,
+    /// Sigma input: values of `expand` placeholders.
+    pub placeholders: Option<Arc<crate::sigma_in::modifiers::Placeholders>>,
 }
 
 impl Options {
@@ -61,7 +65,7 @@ impl Options {
         Ok(Options {
             target: t,
             flavor: flavor.clone(),
-            catalog: Arc::new(Catalog::builtin()),
+            catalog: Catalog::builtin_shared(),
             target_opts: TargetOptions {
                 flavor: if flavor.is_empty() {
                     None
@@ -71,12 +75,20 @@ impl Options {
                 spl_index: None,
             },
             artifact: false,
+            strict: false,
+            placeholders: None,
         })
     }
 
     /// Build deployable artifacts too (`--artifact`).
     pub fn with_artifact(mut self, artifact: bool) -> Options {
         self.artifact = artifact;
+        self
+    }
+
+    /// Refuse Sigma rules whose logsource the catalog does not have (`--strict`).
+    pub fn with_strict(mut self, strict: bool) -> Options {
+        self.strict = strict;
         self
     }
 

@@ -395,6 +395,12 @@ fn meta_value(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> MetaValue {
     }
 }
 
+/// `expr_input`: the one expression.
+pub fn expr_input(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
+    let e = p.into_inner().next().expect("grammar: expr_input has expr");
+    expr(e, errors)
+}
+
 /// `expr`, via the Pratt parser.
 fn expr(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
     pratt_expr(p.into_inner(), errors)

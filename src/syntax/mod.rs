@@ -138,6 +138,29 @@ pub fn parse(text: &str) -> (ast::File, Vec<SyntaxError>) {
     }
 }
 
+/// Parse a match expression on its own (a catalog source's `recognize`): the expression
+/// or every syntax error.
+pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
+    if let Some(e) = too_deep(text) {
+        return Err(vec![e]);
+    }
+    match TriplineParser::parse(Rule::expr_input, text) {
+        Ok(mut pairs) => {
+            let input = pairs
+                .next()
+                .expect("the expr_input rule always yields one pair");
+            let mut errors = Vec::new();
+            let e = build::expr_input(input, &mut errors);
+            if errors.is_empty() {
+                Ok(e)
+            } else {
+                Err(errors)
+            }
+        }
+        Err(e) => Err(vec![from_pest(e, text.len())]),
+    }
+}
+
 fn parse_text(text: &str, errors: &mut Vec<SyntaxError>) -> Option<ast::File> {
     match TriplineParser::parse(Rule::file, text) {
         Ok(mut pairs) => {

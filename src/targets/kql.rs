@@ -1312,6 +1312,8 @@ mod tests {
             description: "test".to_string(),
             logsource: IndexMap::new(),
             timestamp: None,
+            record: None,
+            recognize: None,
             fields: IndexMap::new(),
             targets,
         }

@@ -14,6 +14,7 @@ pub mod sigma;
 pub mod spl;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
+pub mod trip;
 
 /// Options a target reads.
 #[derive(Debug, Clone, Default)]
@@ -189,7 +190,7 @@ pub trait Target: Sync {
 
 /// Every target, in a fixed order.
 pub fn registry() -> Vec<&'static dyn Target> {
-    vec![&kql::Kql, &spl::Spl, &sigma::Sigma]
+    vec![&kql::Kql, &spl::Spl, &sigma::Sigma, &trip::Trip]
 }
 
 /// Look a target up by name.

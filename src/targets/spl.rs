@@ -1161,6 +1161,8 @@ mod tests {
             description: "test".into(),
             logsource: IndexMap::new(),
             timestamp: None,
+            record: None,
+            recognize: None,
             fields: IndexMap::new(),
             targets,
         }

@@ -122,15 +122,56 @@ class Check:
 
 
 class Tripline:
-    def __init__(self, binary: Path, rules: Path, catalog: Path):
+    def __init__(self, binary: Path, rules: Path, catalog: Path | None):
         self.binary = binary
         self.rules = rules
         self.catalog = catalog
 
+    def catalog_args(self) -> list[str]:
+        return ["--catalog", str(self.catalog)] if self.catalog else []
+
     def run(self, *args: str, paths: list[Path] | None = None) -> subprocess.CompletedProcess:
         paths = paths if paths is not None else [self.rules]
-        cmd = [str(self.binary), args[0], *map(str, paths), "--catalog", str(self.catalog), *args[1:]]
+        cmd = [str(self.binary), args[0], *map(str, paths), *self.catalog_args(), *args[1:]]
         return subprocess.run(cmd, capture_output=True, text=True)
+
+    def catalog_view(self) -> dict:
+        """The catalog as the binary resolves it (built-in files, user overlay, templates), in
+        the catalog file's shape: sources -> {fields: {name: type}, logsource, timestamp,
+        recognize, targets: {key: {table, filter, base, index, timestamp, recognize,
+        unavailable, fields: {name: column | {column, expr} | {unavailable}}}}}."""
+        p = subprocess.run([str(self.binary), "sources", "--json", *self.catalog_args()],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"tripline sources --json exited {p.returncode}: {p.stderr[-2000:]}")
+        out = {"sources": {}}
+        for src in json.loads(p.stdout):
+            targets = {}
+            for key, t in src["targets"].items():
+                sec = {k: v for k, v in t.items() if v is not None}
+                sec["fields"] = {}
+                targets[key] = sec
+            fields = {}
+            for f in src["fields"]:
+                fields[f["name"]] = f["type"]
+                for key, m in f["targets"].items():
+                    if "unavailable" in m:
+                        v = {"unavailable": m["unavailable"]}
+                    elif "expr" in m:
+                        v = {"column": m.get("column"), "expr": m["expr"]}
+                    else:
+                        v = m["column"]
+                    targets[key]["fields"][f["name"]] = v
+            out["sources"][src["name"]] = {
+                "description": src["description"],
+                "logsource": src["logsource"],
+                "timestamp": src["timestamp"],
+                "recognize": src["recognize"],
+                "record": src["record"],
+                "fields": fields,
+                "targets": targets,
+            }
+        return out
 
     def compile(self, target: str, out: Path, flavor: str | None = None,
                 paths: list[Path] | None = None) -> "CompileResult":
@@ -642,6 +683,7 @@ def event_to_row(event: dict, source_name: str, source: dict, key: str, schema: 
     mappings = tsrc.get("fields") or {}
     row: dict = {}
     direct_from: dict[str, str] = {}
+    xml_data: dict[str, list] = {}
     for field in source.get("fields", {}):
         v, found = lookup(event, field)
         if not found or is_missing(v):
@@ -657,6 +699,12 @@ def event_to_row(event: dict, source_name: str, source: dict, key: str, schema: 
             col = m.get("column")
             if col is None:
                 raise Unrepresentable(f"{field}: expr mapping without a column")
+            xml = re.search(r'<Data Name=\[""\'\]([^\[<>]+)\[""\'\]>', m["expr"])
+            if xml and schema.get(col) == "string":
+                # Event / SecurityEvent: event data as XML text, read back by name with its
+                # entities decoded: write the element the expression reads.
+                xml_data.setdefault(col, []).append((xml.group(1), v))
+                continue
             path = dyn_path(m["expr"], col)
         else:
             col, path = m.get("column") or field, None
@@ -679,6 +727,15 @@ def event_to_row(event: dict, source_name: str, source: dict, key: str, schema: 
                 raise Unrepresentable(f"{field} and {direct_from[col]} both set {col}")
             row[col] = cv
             direct_from[col] = field
+    for col, items in xml_data.items():
+        if col in row:
+            raise Unrepresentable(f"{col} holds both XML event data and a value")
+        def esc(x) -> str:
+            t = x if isinstance(x, str) else (json.dumps(x) if not isinstance(x, bool) else str(x).lower())
+            return (t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                    .replace('"', "&quot;").replace("'", "&apos;"))
+        row[col] = ("<EventData>" + "".join(f'<Data Name="{n}">{esc(x)}</Data>' for n, x in items)
+                    + "</EventData>")
     for col, val in consts.items():
         if col not in schema:
             raise Unrepresentable(f"row filter column {col} is not in the schema")
@@ -786,6 +843,181 @@ def check_kusto_analyse(ctx) -> Check:
     return ch
 
 
+def catalog_probe_queries(ctx) -> list[dict]:
+    """One query per (source, KQL flavour) of the whole catalog: the table, its row filter,
+    and every available field's mapping used as a value of the field's language type, so that
+    Microsoft's analyser checks every table, column and expression the catalog can emit."""
+    probe = {
+        "string": lambda e: f"({e}) =~ \"x\"",
+        "ip": lambda e: f"({e}) =~ \"10.0.0.1\"",
+        "json": lambda e: f"({e}) contains \"x\"",
+        "number": lambda e: f"({e}) > 0",
+        "bool": lambda e: f"({e}) == true",
+    }
+    queries = []
+    for name, src in ctx.catalog["sources"].items():
+        for key in ("kql.sentinel", "kql.defender"):
+            t = src["targets"].get(key)
+            if not t or t.get("unavailable") or not t.get("table"):
+                continue
+            q = t["table"]
+            if t.get("filter"):
+                q += f"\n| where {t['filter']}"
+            cols = []
+            for i, (f, ty) in enumerate(src["fields"].items()):
+                m = t["fields"].get(f)
+                if isinstance(m, dict) and m.get("unavailable"):
+                    continue
+                e = m["expr"] if isinstance(m, dict) else (m or f)
+                if not isinstance(m, dict) and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", e):
+                    e = f"['{e}']"
+                cols.append(f"f{i} = {probe[ty](e)}")
+            if cols:
+                q += "\n| project " + ", ".join(cols)
+            queries.append({"id": f"catalog/{key}/{name}", "query": q})
+    return queries
+
+
+def check_catalog_kql(ctx) -> Check:
+    ch = Check("catalog-kql")
+    queries = catalog_probe_queries(ctx)
+    inp = ctx.work / "catalog-analyse.json"
+    inp.write_text(json.dumps({"database": "db", "schemas": ctx.kql_schemas, "queries": queries}), encoding="utf-8")
+    p = subprocess.run([NODE, str(HERE / "kusto" / "analyse.js"), str(inp)], capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        ch.fail(f"analyse.js exited {p.returncode}: {p.stderr.strip()[-500:]}")
+    errors = 0
+    tables = set()
+    fields = sum(q["query"].count(" = ") for q in queries)
+    for line in p.stdout.split("\n"):
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        q = next(x["query"] for x in queries if x["id"] == d["id"])
+        tables.add(q.split("\n")[0])
+        for e in d["errors"]:
+            errors += 1
+            frag = q[max(0, e["start"] - 40): e["start"] + e["length"] + 40].replace("\n", " ")
+            ch.fail(f"{d['id']}: {e['code']} {e['message']} near `{frag}`")
+    ch.summary = (f"{len(queries)} source sections, {len(tables)} tables, {fields} field mappings "
+                  f"type-probed, {errors} errors")
+    return ch
+
+
+def check_recognition(ctx) -> Check:
+    """The Sentinel row selection of every source on a shared table agrees with the source's
+    `recognize` on every test event of the library: each event is written as a row of the
+    source's table (through the source's own mappings), the selection is run on duckdb-kql,
+    and its verdict is compared with the evaluator's (`tripline hunt` of an always-true rule of
+    the source). Events of other sources are part of the input, so a selection that lets a
+    Sysmon event 1 into `windows.process_access` is a disagreement."""
+    ch = Check("recognition")
+    key = "kql.sentinel"
+    events = [c["event"] for r in ctx.rules for c in ctx.cases[r]]
+    if not events:
+        ch.summary = "no test events"
+        return ch
+    evp = ctx.work / "recognition-events.jsonl"
+    write_jsonl(evp, events)
+    tables: dict[str, list[str]] = {}
+    for name, src in ctx.catalog["sources"].items():
+        t = src["targets"].get(key) or {}
+        if t.get("table") and not t.get("unavailable"):
+            tables.setdefault(t["table"], []).append(name)
+    shared = {n for names in tables.values() if len(names) > 1 for n in names}
+    used = set(ctx.sources.values())
+    todo = sorted(n for n in shared if n in used or any(
+        ctx.catalog["sources"][n]["targets"][key].get(k) for k in ("filter", "recognize")))
+    r_dir = ctx.work / "recognition"
+    r_dir.mkdir(exist_ok=True)
+    compared = disagree = sources_run = 0
+    unsupported: dict[str, int] = {}
+    not_comparable: list[str] = []
+    for n, name in enumerate(todo):
+        src = ctx.catalog["sources"][name]
+        t = src["targets"][key]
+        if not (t.get("filter") or t.get("recognize")):
+            continue
+        # A selection whose predicate reads a field this table cannot give cannot be
+        # derived from the event's fields: not comparable.
+        rec_fields = set(re.findall(r"\b([A-Za-z_][A-Za-z0-9_.]*)\s+(?:==|!=|in\b|exists|missing|contains)",
+                                    src.get("recognize") or ""))
+        blind = sorted(f for f in rec_fields
+                       if isinstance(t["fields"].get(f), dict) and t["fields"][f].get("unavailable"))
+        if blind:
+            not_comparable.append(f"{name} (recognize reads {', '.join(blind)}, unavailable on {t['table']})")
+            continue
+        field = next((f for f, ty in src["fields"].items()
+                      if not (isinstance(t["fields"].get(f), dict) and t["fields"][f].get("unavailable"))), None)
+        if field is None:
+            continue
+        rule = (f"rule probe_{n} {{\n    title \"Probe\"\n    id {uuid.UUID(int=n + 1, version=4)}\n"
+                f"    status test\n    level low\n    date 2026-01-01\n    description \"Every record\"\n"
+                f"    source {name}\n    match {field} exists or {field} missing\n}}\n")
+        rp = r_dir / f"probe_{n}.trip"
+        rp.write_text(rule, encoding="utf-8")
+        comp = subprocess.run([str(ctx.tl.binary), "compile", str(rp), "--target", "kql", "--flavor", "sentinel",
+                               *ctx.tl.catalog_args()], capture_output=True, text=True)
+        if comp.returncode != 0:
+            ch.fail(f"{name}: the probe rule does not compile: {comp.stderr[-300:]}")
+            continue
+        query = "\n".join(l for l in comp.stdout.split("\n") if not l.startswith("//"))
+        hunt = subprocess.run([str(ctx.tl.binary), "hunt", str(rp), "--events", str(evp), *ctx.tl.catalog_args()],
+                              capture_output=True, text=True)
+        want = {json.loads(l)["line"] for l in hunt.stdout.split("\n") if l.strip()}
+        schema_text = ctx.kql_schemas[t["table"]]
+        schema = parse_kql_schema(schema_text)
+        rows, line_of = [], {}
+        for i, e in enumerate(events, start=1):
+            try:
+                row = event_to_row(e, name, src, key, schema, {})
+            except Unrepresentable:
+                unsupported["event not representable"] = unsupported.get("event not representable", 0) + 1
+                continue
+            rows.append(row)
+            line_of[len(rows)] = i
+        rows_path = r_dir / f"probe_{n}.rows.jsonl"
+        write_jsonl(rows_path, rows)
+        try:
+            q2, _ = rewrite_for_duckdb(query)
+        except Unsupported as ex:
+            unsupported[str(ex)] = unsupported.get(str(ex), 0) + len(rows)
+            continue
+        status, got = run_duckdb(ctx, q2, t["table"], rows_path, schema_text)
+        if status != "ok":
+            unsupported[f"{status}: {str(got)[:60]}"] = unsupported.get(f"{status}: {str(got)[:60]}", 0) + len(rows)
+            continue
+        sources_run += 1
+        got_lines = {line_of[l] for l in got}
+        for row_no, line in line_of.items():
+            compared += 1
+            if (line in got_lines) != (line in want):
+                disagree += 1
+                ch.fail(f"{name}: event {line} ({events[line - 1].get('Channel', '')} "
+                        f"{events[line - 1].get('EventID', '')}): Sentinel selects it: {line in got_lines}, "
+                        f"recognize: {line in want}")
+    uns = ", ".join(f"{k}: {v}" for k, v in sorted(unsupported.items()))
+    for x in not_comparable:
+        ch.detail(f"not comparable: {x}")
+    ch.summary = (f"{sources_run} sources on shared Sentinel tables, {len(events)} events each, "
+                  f"{compared} verdicts compared, {disagree} disagreements"
+                  + (f", {len(not_comparable)} sources not comparable" if not_comparable else "")
+                  + (f", not run: {uns}" if uns else ""))
+    return ch
+
+
+def check_regression(ctx) -> Check:
+    """SigmaHQ's regression events through the emitted KQL and Sigma (regression.py)."""
+    mod = load_script("tripline_conf_regression", HERE / "regression.py")
+    helpers = {
+        "parse_kql_schema": parse_kql_schema, "event_to_row": event_to_row,
+        "Unrepresentable": Unrepresentable, "write_jsonl": write_jsonl,
+        "rewrite_for_duckdb": rewrite_for_duckdb, "Unsupported": Unsupported,
+        "run_duckdb": run_duckdb, "call_main": call_main,
+    }
+    return mod.run(ctx, helpers, Check)
+
+
 # --------------------------------------------------------------------------------------
 # (c) duckdb-kql execution
 # --------------------------------------------------------------------------------------
@@ -812,7 +1044,7 @@ def run_duckdb(ctx, query: str, table: str, rows_path: Path, schema_text: str) -
     return "ok", lines
 
 
-def check_duckdb(ctx) -> Check:
+def check_duckdb_kql(ctx) -> Check:
     ch = Check("duckdb-kql")
     comp = ctx.compiled["kql-sentinel"]
     for p in comp.problems(ctx.rules):
@@ -1145,6 +1377,14 @@ def check_sigma_sqlite(ctx) -> Check:
         spelling: dict[str, str] = {}
         for i, c in enumerate(cases):
             fe = flat[i]
+            if c.get("recognized") is False:
+                # Not a record of the rule's source (a System-log event for a Security-log
+                # rule): Sigma leaves selecting the logsource's events to the backend's
+                # pipeline, and the SQLite backend has none, so it cannot judge the case.
+                why = "event outside the rule's logsource (the SQLite backend selects no logsource)"
+                nc[why] = nc.get(why, 0) + 1
+                ch.detail(f"not comparable: {rule} / {c['name']}: {why}")
+                continue
             why, detail = sqlite_event_problem(info, events[i], fe, ftypes, spelling)
             if why:
                 nc[why] = nc.get(why, 0) + 1
@@ -2614,11 +2854,13 @@ def main(argv: list[str]) -> int:
     global VERBOSE
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rules", type=Path, default=REPO / "rules")
-    ap.add_argument("--catalog", type=Path, default=REPO / "src" / "catalog" / "builtin.yml")
+    ap.add_argument("--catalog", type=Path, default=None,
+                    help="a user catalog laid over the built-in one (default: the built-in catalog)")
     ap.add_argument("--bin", type=Path, default=REPO / "target" / "release" / "tripline")
     ap.add_argument("--work", type=Path, help="keep intermediate files here (default: a temp dir)")
     ap.add_argument("--escaping-values", type=int, default=300)
     ap.add_argument("--seed", type=int, default=20261128)
+    ap.add_argument("--only", default="", help="comma-separated check names to run (default: all)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     VERBOSE = args.verbose
@@ -2634,8 +2876,9 @@ def main(argv: list[str]) -> int:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="tripline-conformance-")
         ctx.work = Path(tmp.name)
-    ctx.tl = Tripline(args.bin.resolve(), args.rules.resolve(), args.catalog.resolve())
-    ctx.catalog = yaml.safe_load(args.catalog.read_text(encoding="utf-8"))
+    ctx.tl = Tripline(args.bin.resolve(), args.rules.resolve(),
+                      args.catalog.resolve() if args.catalog else None)
+    ctx.catalog = ctx.tl.catalog_view()
     ctx.kql_schemas = json.loads((HERE / "schemas" / "kql.json").read_text(encoding="utf-8"))
     ctx.duckdb_mod = load_script("tripline_conf_duckdb_kql", HERE / "duckdb_kql.py")
     ctx.sqlite_mod = load_script("tripline_conf_sigma_sqlite", HERE / "sigma_sqlite.py")
@@ -2659,14 +2902,15 @@ def main(argv: list[str]) -> int:
         ctx.cases[r] = []
         for e in evs:
             ctx.cases[r].append({"name": e.get("_case", "?"), "expect": e.get("_expect"),
-                                 "event": {k: v for k, v in e.items() if k not in ("_expect", "_case")}})
+                                 "recognized": e.get("_recognized"),
+                                 "event": {k: v for k, v in e.items() if not k.startswith("_")}})
             all_events.append(e)
             owner.append((r, len(ctx.cases[r]) - 1))
     allp = ctx.work / "all-cases.jsonl"
     write_jsonl(allp, all_events)
     hits = set()
     if all_events:
-        p = subprocess.run([str(ctx.tl.binary), "hunt", str(ctx.tl.rules), "--catalog", str(ctx.tl.catalog),
+        p = subprocess.run([str(ctx.tl.binary), "hunt", str(ctx.tl.rules), *ctx.tl.catalog_args(),
                             "--events", str(allp)], capture_output=True, text=True)
         if p.returncode not in (0, 1):
             note(f"conformance: tripline hunt exited {p.returncode}: {p.stderr[-1000:]}")
@@ -2704,8 +2948,11 @@ def main(argv: list[str]) -> int:
         "spl": ctx.tl.compile("spl", ctx.work / "spl"),
     }
     checks = []
-    for fn in (check_sigma_load, check_kusto_analyse, check_duckdb, check_sigma_sqlite,
-               check_spl_structure, check_escaping, check_stateful):
+    for fn in (check_sigma_load, check_kusto_analyse, check_catalog_kql, check_recognition, check_duckdb_kql, check_sigma_sqlite,
+               check_spl_structure, check_escaping, check_stateful, check_regression):
+        name = fn.__name__.replace("check_", "").replace("_", "-")
+        if args.only and name not in args.only.split(","):
+            continue
         t = time.monotonic()
         try:
             ch = fn(ctx)

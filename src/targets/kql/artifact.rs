@@ -54,13 +54,26 @@ use crate::ir::{self, Duration, Stage};
 use crate::targets::{attack, unsupported, Artifact, Ctx, TargetError};
 
 /// Tables and the Sentinel data connector (`connectorId`) that fills each, as the
-/// Azure-Sentinel repository names them. A table not listed gets no connector.
+/// Azure-Sentinel repository names them. A table not listed gets no connector: `Event`, which
+/// the Azure Monitor Agent fills from whatever event logs a data collection rule names, has none.
 pub const CONNECTORS: &[(&str, &str)] = &[
     ("AADNonInteractiveUserSignInLogs", "AzureActiveDirectory"),
     ("AADServicePrincipalSignInLogs", "AzureActiveDirectory"),
+    ("AADUserRiskEvents", "AzureActiveDirectory"),
     ("AuditLogs", "AzureActiveDirectory"),
+    ("AWSCloudTrail", "AWS"),
     ("AzureActivity", "AzureActivity"),
+    ("CloudAppEvents", "MicrosoftThreatProtection"),
+    ("DeviceEvents", "MicrosoftThreatProtection"),
+    ("DeviceFileEvents", "MicrosoftThreatProtection"),
+    ("DeviceImageLoadEvents", "MicrosoftThreatProtection"),
+    ("DeviceNetworkEvents", "MicrosoftThreatProtection"),
+    ("DeviceProcessEvents", "MicrosoftThreatProtection"),
+    ("DeviceRegistryEvents", "MicrosoftThreatProtection"),
+    ("GCPAuditLogs", "GCPAuditLogsDefinition"),
+    ("GitHubAuditLogsV3_CL", "GitHubAuditBlobConnector"),
     ("OfficeActivity", "Office365"),
+    ("OktaV2_CL", "OktaSSOv2"),
     ("SecurityEvent", "SecurityEvents"),
     ("SigninLogs", "AzureActiveDirectory"),
     ("Syslog", "Syslog"),

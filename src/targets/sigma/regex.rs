@@ -183,6 +183,11 @@ fn print(a: &Ast, out: &mut String, flags: &mut Flags) -> Result<(), RegexRefusa
                 }
             }
         }
+        Ast::Group(g) if !flags.m && is_pcre_dollar(g) => {
+            // `(?:\n?\z)` is what PCRE's `$` means without `m` (the end of the value, or
+            // just before a final newline): Sigma's own `$`.
+            out.push('$');
+        }
         Ast::Group(g) => {
             if let GroupKind::NonCapturing(f) = &g.kind {
                 if !f.items.is_empty() {
@@ -212,6 +217,29 @@ fn print(a: &Ast, out: &mut String, flags: &mut Flags) -> Result<(), RegexRefusa
         }
     }
     Ok(())
+}
+
+/// `(?:\n?\z)`: a non-capturing group without flags holding an optional newline and the end
+/// of the text.
+fn is_pcre_dollar(g: &ast::Group) -> bool {
+    let GroupKind::NonCapturing(f) = &g.kind else {
+        return false;
+    };
+    if !f.items.is_empty() {
+        return false;
+    }
+    let Ast::Concat(c) = g.ast.as_ref() else {
+        return false;
+    };
+    match &c.asts[..] {
+        [Ast::Repetition(r), Ast::Assertion(a)] => {
+            matches!(r.op.kind, RepetitionKind::ZeroOrOne)
+                && r.greedy
+                && matches!(r.ast.as_ref(), Ast::Literal(l) if l.c == '\n')
+                && a.kind == AssertionKind::EndText
+        }
+        _ => false,
+    }
 }
 
 fn print_assertion(x: &Assertion, out: &mut String, multiline: bool) -> Result<(), RegexRefusal> {

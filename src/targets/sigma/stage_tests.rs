@@ -20,7 +20,7 @@ const STAGE: Span = Span {
 };
 
 fn source() -> Source {
-    crate::yaml::from_str(
+    crate::catalog::Catalog::source_from_yaml(
         "description: test sign-ins\n\
          logsource: {product: azure, service: signinlogs}\n\
          timestamp: CreatedDateTime\n\
@@ -49,7 +49,7 @@ fn source() -> Source {
 }
 
 fn no_logsource() -> Source {
-    crate::yaml::from_str(
+    crate::catalog::Catalog::source_from_yaml(
         "description: nowhere\n\
          logsource: {}\n\
          timestamp: T\n\

@@ -130,7 +130,7 @@ fn refusals(e: &Expr) -> Vec<(String, usize)> {
 }
 
 fn m365() -> Source {
-    crate::yaml::from_str(
+    crate::catalog::Catalog::source_from_yaml(
         "description: Microsoft 365 audit\n\
          logsource: {service: audit, product: m365}\n\
          timestamp: CreationTime\n\
@@ -575,7 +575,15 @@ fn optional_metadata() {
     let mut src = m365();
     src.targets.insert(
         "sigma".to_string(),
-        crate::yaml::from_str("fields: {AppId: ApplicationId}").expect("target source"),
+        crate::catalog::TargetSource {
+            fields: [(
+                "AppId".to_string(),
+                crate::catalog::FieldMap::Column("ApplicationId".into()),
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        },
     );
     let text = compile(&r, &src).expect("compiles");
     assert_eq!(
@@ -617,7 +625,7 @@ level: high
 
 #[test]
 fn logsource_key_order_and_quoting() {
-    let src: Source = crate::yaml::from_str(
+    let src: Source = crate::catalog::Catalog::source_from_yaml(
         "description: d\n\
          logsource: {definition: 'needs: audit', custom: x, service: sysmon, product: windows, category: process_creation}\n\
          fields: {Image: string}\n",
@@ -636,9 +644,10 @@ fn logsource_key_order_and_quoting() {
 
 #[test]
 fn empty_logsource_is_refused() {
-    let src: Source =
-        crate::yaml::from_str("description: d\nlogsource: {}\nfields: {Image: string}\n")
-            .expect("source");
+    let src: Source = crate::catalog::Catalog::source_from_yaml(
+        "description: d\nlogsource: {}\nfields: {Image: string}\n",
+    )
+    .expect("source");
     let errs = compile(&storm_rule(), &src).expect_err("refused");
     assert!(matches!(&errs[..], [TargetError::NoTable { what, .. }] if what.contains("logsource")));
 }
