@@ -157,7 +157,7 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
                 Err(errors)
             }
         }
-        Err(e) => Err(vec![from_pest(e, text.len())]),
+        Err(e) => Err(vec![from_pest(e, text)]),
     }
 }
 
