@@ -283,6 +283,12 @@ pub fn compile_program(prog: &Program, opts: &Options) -> Compiled {
         opts.strict,
         opts.placeholders.as_deref(),
     );
+    compile_checked(prog, &checked, opts)
+}
+
+/// Compile a program already checked (against the options' catalog, with their Sigma
+/// reader settings), so that one check serves several targets.
+pub fn compile_checked(prog: &Program, checked: &Checked, opts: &Options) -> Compiled {
     let mut outputs = Vec::new();
     let mut diags: Vec<(usize, Error)> = Vec::new();
     for (f, rule) in &checked.rules {
@@ -300,7 +306,7 @@ pub fn compile_program(prog: &Program, opts: &Options) -> Compiled {
             Err(es) => diags.extend(es.into_iter().map(|e| (*f, e))),
         }
     }
-    let mut all = checked.diagnostics;
+    let mut all = checked.diagnostics.clone();
     all.extend(finish(prog, diags));
     let order: HashMap<String, usize> = prog
         .files

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::ir::{CmpOp, Expr, Pred, Quant, StrOp, Test};
 
-pub use text::{expr_to_string, glob_to_regex, portable_regex, rewrite_classes};
+pub use text::{expr_to_string, glob_to_regex, portable_regex};
 
 /// Look a field up: the exact key first, then a dotted path through nested objects.
 pub fn lookup<'v>(event: &'v Value, name: &str) -> Option<&'v Value> {

@@ -4,6 +4,7 @@
 //! `mapping` fills in how each field is written on a target; `targets/*` print it.
 //! Spans are kept so that a target can point at the construct it cannot express.
 
+pub mod regex;
 pub mod stage_key;
 
 use ipnet::IpNet;

@@ -249,7 +249,7 @@ fn stage(p: Pair<Rule>) -> StageDecl {
             Rule::field => fields.push(ident(x)),
             Rule::ident => idents.push(ident(x)),
             Rule::duration => durations.push(duration(&x)),
-            Rule::cmp_op => op = Some((cmp_op(x.as_str()), span(&x))),
+            Rule::cmp_op => op = Some((cmp_op(x.clone()), span(&x))),
             Rule::number => {
                 num = Some(Num {
                     text: x.as_str().to_string(),
@@ -309,14 +309,36 @@ fn duration(p: &Pair<Rule>) -> Duration {
     }
 }
 
-fn cmp_op(s: &str) -> CmpOpKind {
-    match s {
-        "==" => CmpOpKind::Eq,
-        "!=" => CmpOpKind::Ne,
-        "<" => CmpOpKind::Lt,
-        "<=" => CmpOpKind::Le,
-        ">" => CmpOpKind::Gt,
-        _ => CmpOpKind::Ge,
+/// `cmp_op`: its one inner rule names the operator.
+fn cmp_op(p: Pair<Rule>) -> CmpOpKind {
+    let op = p
+        .into_inner()
+        .next()
+        .expect("grammar: cmp_op has one operator");
+    match op.as_rule() {
+        Rule::op_eq => CmpOpKind::Eq,
+        Rule::op_ne => CmpOpKind::Ne,
+        Rule::op_lt => CmpOpKind::Lt,
+        Rule::op_le => CmpOpKind::Le,
+        Rule::op_gt => CmpOpKind::Gt,
+        Rule::op_ge => CmpOpKind::Ge,
+        r => unreachable!("grammar: cmp_op holds only operator rules, not {r:?}"),
+    }
+}
+
+/// `str_op`: its one inner rule names the operator.
+fn str_op(p: Pair<Rule>) -> StrOpKind {
+    let op = p
+        .into_inner()
+        .next()
+        .expect("grammar: str_op has one operator");
+    match op.as_rule() {
+        Rule::op_contains => StrOpKind::Contains,
+        Rule::op_startswith => StrOpKind::StartsWith,
+        Rule::op_endswith => StrOpKind::EndsWith,
+        Rule::op_like => StrOpKind::Like,
+        Rule::op_matches => StrOpKind::Matches,
+        r => unreachable!("grammar: str_op holds only operator rules, not {r:?}"),
     }
 }
 
@@ -529,16 +551,7 @@ fn string_test(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CmpKind {
     let mut value = None;
     for x in p.into_inner() {
         match x.as_rule() {
-            Rule::str_op => {
-                let k = match x.as_str() {
-                    "contains" => StrOpKind::Contains,
-                    "startswith" => StrOpKind::StartsWith,
-                    "endswith" => StrOpKind::EndsWith,
-                    "like" => StrOpKind::Like,
-                    _ => StrOpKind::Matches,
-                };
-                op = Some((k, span(&x)));
-            }
+            Rule::str_op => op = Some((str_op(x.clone()), span(&x))),
             Rule::cased => cased = Some(span(&x)),
             Rule::quant => {
                 let q = if x.as_str() == "all" {
@@ -575,7 +588,7 @@ fn compare(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CmpKind {
     let mut rhs = None;
     for x in p.into_inner() {
         match x.as_rule() {
-            Rule::cmp_op => op = Some((cmp_op(x.as_str()), span(&x))),
+            Rule::cmp_op => op = Some((cmp_op(x.clone()), span(&x))),
             Rule::cased => cased = Some(span(&x)),
             Rule::field_ref => {
                 let f = x.into_inner().next().expect("grammar: field_ref has field");

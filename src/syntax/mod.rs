@@ -291,10 +291,21 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
         Rule::field | Rule::field_ref => "a field",
         Rule::presence | Rule::kw_exists | Rule::kw_missing => "`exists`/`missing`",
         Rule::membership | Rule::kw_in | Rule::not_kw => "`in`",
-        Rule::string_test | Rule::str_op => {
-            "`contains`, `startswith`, `endswith`, `like` or `matches`"
-        }
-        Rule::compare | Rule::cmp_op => "a comparison operator (`==`, `!=`, `<`, ...)",
+        Rule::string_test
+        | Rule::str_op
+        | Rule::op_contains
+        | Rule::op_startswith
+        | Rule::op_endswith
+        | Rule::op_like
+        | Rule::op_matches => "`contains`, `startswith`, `endswith`, `like` or `matches`",
+        Rule::compare
+        | Rule::cmp_op
+        | Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_le
+        | Rule::op_ge
+        | Rule::op_lt
+        | Rule::op_gt => "a comparison operator (`==`, `!=`, `<`, ...)",
         Rule::infix | Rule::op_and | Rule::op_or => "`and`/`or`",
         Rule::op_not | Rule::prefix => "`not`",
         Rule::rule_item | Rule::meta_entry | Rule::meta_key => {

@@ -40,6 +40,9 @@
 mod artifact;
 mod stage;
 
+use super::guards::{guarded, Guard};
+use super::logic::{Negation, Node, Style};
+use super::text::{caseful_non_ascii, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
 use crate::ir::{self, Expr, Field, Number, Pred, Quant, StrOp, Test};
@@ -350,7 +353,7 @@ impl Target for Kql {
             match em.expr(c, false) {
                 Ok(f) => {
                     out.push_str("| where ");
-                    out.push_str(&f.text);
+                    out.push_str(&STYLE.render(&f));
                     out.push('\n');
                 }
                 Err(e) => errors.extend(e),
@@ -592,37 +595,22 @@ fn number_text(n: &Number) -> String {
     }
 }
 
-/// Append `c` to a regular expression so that it matches itself: metacharacters escaped,
-/// control characters as `\x{..}` (so the pattern stays a verbatim literal).
-fn push_regex_literal(out: &mut String, c: char) {
-    if regex_syntax::is_meta_character(c) {
-        out.push('\\');
-        out.push(c);
-    } else if needs_unicode_escape(c) {
-        out.push_str(&format!("\\x{{{:X}}}", c as u32));
-    } else {
-        out.push(c);
-    }
-}
+/// RE2 as KQL writes it in a verbatim literal: `regex_syntax`'s metacharacters escaped,
+/// control characters (and the line and paragraph separators) as `\x{..}`.
+const RE2: RegexDialect = RegexDialect {
+    meta: regex_syntax::is_meta_character,
+    by_code_point: needs_unicode_escape,
+    upper_hex: true,
+};
 
 /// `s` as a regular expression matching exactly `s`.
 fn regex_literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    s.chars().for_each(|c| push_regex_literal(&mut out, c));
-    out
+    RE2.literal(s)
 }
 
 /// A glob (`*` any run, `?` one character, nothing else special) as an unanchored regex body.
 fn glob_body(p: &str) -> String {
-    let mut out = String::with_capacity(p.len() + 8);
-    for c in p.chars() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            c => push_regex_literal(&mut out, c),
-        }
-    }
-    out
+    RE2.glob_body(p)
 }
 
 /// Make a user pattern case-insensitive: merge `i` into a leading flag group such as
@@ -645,95 +633,32 @@ fn with_case_insensitive(p: &str) -> String {
 /// Whether KQL's case-insensitive operators cannot be trusted with `v`: it holds a
 /// non-ASCII character that has a case mapping (KQL documents ASCII-only folding).
 fn needs_unicode_fold(v: &str) -> bool {
-    v.chars().any(|c| {
-        !c.is_ascii()
-            && (c.to_lowercase().ne(std::iter::once(c)) || c.to_uppercase().ne(std::iter::once(c)))
-    })
+    caseful_non_ascii(v).is_some()
 }
 
 // ---------------------------------------------------------------------------------------
 // Expression fragments
 // ---------------------------------------------------------------------------------------
 
-/// How a fragment is built at its outer level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A comparison, a call, or something already parenthesised.
-    Atom,
-    /// `a and b ...`
-    And,
-    /// `a or b ...`
-    Or,
-}
+/// KQL's boolean tokens: `and`/`or`/`not(...)`; a chain is parenthesised only as an
+/// operand, chains are not merged, and no flat chain has more than [`CHAIN_MAX`] operands.
+pub(crate) const STYLE: Style = Style {
+    and: " and ",
+    or: " or ",
+    truth: "true",
+    falsity: "false",
+    negation: Negation::Call("not"),
+    always_group: false,
+    flatten: false,
+    chain_max: CHAIN_MAX,
+};
 
 /// A piece of KQL boolean expression.
-#[derive(Debug, Clone)]
-struct Frag {
-    text: String,
-    kind: Kind,
-}
+type Frag = Node;
 
-impl Frag {
-    fn atom(text: String) -> Frag {
-        Frag {
-            text,
-            kind: Kind::Atom,
-        }
-    }
-
-    /// The text as an operand of `and`/`or`: parenthesised unless it is an atom.
-    fn operand(&self) -> String {
-        if self.kind == Kind::Atom {
-            self.text.clone()
-        } else {
-            format!("({})", self.text)
-        }
-    }
-
-    /// `not(...)`.
-    fn not(&self) -> Frag {
-        Frag::atom(format!("not({})", self.text))
-    }
-}
-
-/// Join `parts` with `kind` (`And` or `Or`), every compound operand parenthesised; chains
-/// longer than [`CHAIN_MAX`] are grouped so that no flat chain exceeds it.
-fn chain(mut parts: Vec<Frag>, kind: Kind) -> Frag {
-    let (sep, empty) = match kind {
-        Kind::Or => (" or ", "false"),
-        _ => (" and ", "true"),
-    };
-    while parts.len() > CHAIN_MAX {
-        parts = parts
-            .chunks(CHAIN_MAX)
-            .map(|c| chain(c.to_vec(), kind))
-            .collect();
-    }
-    match parts.len() {
-        0 => Frag::atom(empty.to_string()),
-        1 => parts.pop().unwrap_or_else(|| Frag::atom(empty.to_string())),
-        _ => Frag {
-            text: parts
-                .iter()
-                .map(Frag::operand)
-                .collect::<Vec<_>>()
-                .join(sep),
-            kind: if kind == Kind::Or {
-                Kind::Or
-            } else {
-                Kind::And
-            },
-        },
-    }
-}
-
-/// The dual connective.
-fn dual(kind: Kind) -> Kind {
-    if kind == Kind::Or {
-        Kind::And
-    } else {
-        Kind::Or
-    }
+/// Join `parts` with `and` (`and`) or `or`.
+fn chain(parts: Vec<Frag>, and: bool) -> Frag {
+    STYLE.join(parts, and)
 }
 
 /// A quoted, comma-separated list `("a", "b")`.
@@ -751,24 +676,24 @@ struct Term {
 impl Term {
     fn op(f: &str, op: &str, nop: &str, rhs: &str) -> Term {
         Term {
-            pos: Frag::atom(format!("{f} {op} {rhs}")),
-            neg: Frag::atom(format!("{f} {nop} {rhs}")),
+            pos: Node::atom(format!("{f} {op} {rhs}")),
+            neg: Node::atom(format!("{f} {nop} {rhs}")),
         }
     }
 
     fn regex(f: &str, pattern: &str) -> Term {
-        let pos = Frag::atom(format!("{f} matches regex {}", quote_verbatim(pattern)));
-        let neg = pos.not();
+        let pos = Node::atom(format!("{f} matches regex {}", quote_verbatim(pattern)));
+        let neg = pos.clone().negate();
         Term { pos, neg }
     }
 }
 
-/// Combine terms: `kind` for the positive form, its dual for the negated one.
-fn terms(ts: Vec<Term>, kind: Kind, negated: bool) -> Frag {
+/// Combine terms: `and` (else `or`) for the positive form, its dual for the negated one.
+fn terms(ts: Vec<Term>, and: bool, negated: bool) -> Frag {
     if negated {
-        chain(ts.into_iter().map(|t| t.neg).collect(), dual(kind))
+        chain(ts.into_iter().map(|t| t.neg).collect(), !and)
     } else {
-        chain(ts.into_iter().map(|t| t.pos).collect(), kind)
+        chain(ts.into_iter().map(|t| t.pos).collect(), and)
     }
 }
 
@@ -787,18 +712,18 @@ impl Emitter<'_> {
     /// so that every predicate whose value could be null must be emitted two-valued.
     fn expr(&self, e: &Expr, neg: bool) -> Result<Frag, Vec<TargetError>> {
         match e {
-            Expr::And(xs) => self.list(xs, neg, Kind::And),
-            Expr::Or(xs) => self.list(xs, neg, Kind::Or),
+            Expr::And(xs) => self.list(xs, neg, true),
+            Expr::Or(xs) => self.list(xs, neg, false),
             Expr::Not(inner) => match inner.as_ref() {
                 Expr::Not(x) => self.expr(x, neg),
                 Expr::Pred(p) => self.pred(p, true, true).map_err(|e| vec![e]),
-                other => Ok(self.expr(other, !neg)?.not()),
+                other => Ok(self.expr(other, !neg)?.negate()),
             },
             Expr::Pred(p) => self.pred(p, false, neg).map_err(|e| vec![e]),
         }
     }
 
-    fn list(&self, xs: &[Expr], neg: bool, kind: Kind) -> Result<Frag, Vec<TargetError>> {
+    fn list(&self, xs: &[Expr], neg: bool, and: bool) -> Result<Frag, Vec<TargetError>> {
         let mut parts = Vec::with_capacity(xs.len());
         let mut errors = Vec::new();
         for x in xs {
@@ -808,7 +733,7 @@ impl Emitter<'_> {
             }
         }
         if errors.is_empty() {
-            Ok(chain(parts, kind))
+            Ok(chain(parts, and))
         } else {
             Err(errors)
         }
@@ -865,7 +790,7 @@ impl Emitter<'_> {
                 }
                 // `\d`, `\w`, `\s` are ASCII in the language; spelled out, they are ASCII in
                 // every regex dialect Kusto has documented (RE2 and Rust-style).
-                let pattern = crate::eval::rewrite_classes(pattern, false);
+                let pattern = crate::ir::regex::ascii_classes(pattern, false);
                 let pattern = if *cased {
                     pattern
                 } else {
@@ -950,7 +875,7 @@ impl Emitter<'_> {
                     ("isnotnull", "isnull")
                 };
                 let func = if negated { no } else { yes };
-                Ok(Frag::atom(format!("{func}({f})")))
+                Ok(Node::atom(format!("{func}({f})")))
             }
             Test::FieldEq { other, cased } => {
                 let g = field_text(other);
@@ -967,34 +892,34 @@ impl Emitter<'_> {
                     };
                     Ok(if negated {
                         chain(
-                            vec![Frag::atom(format!("isempty({f})")), Frag::atom(ne)],
-                            Kind::Or,
+                            vec![Node::atom(format!("isempty({f})")), Node::atom(ne)],
+                            false,
                         )
                     } else {
                         chain(
-                            vec![Frag::atom(format!("isnotempty({f})")), Frag::atom(eq)],
-                            Kind::And,
+                            vec![Node::atom(format!("isnotempty({f})")), Node::atom(eq)],
+                            true,
                         )
                     })
                 } else if ty == oty {
-                    let eq = Frag::atom(format!("{f} == {g}"));
+                    let eq = Node::atom(format!("{f} == {g}"));
                     Ok(if negated {
                         chain(
                             vec![
-                                Frag::atom(format!("isnull({f})")),
-                                Frag::atom(format!("isnull({g})")),
-                                Frag::atom(format!("{f} != {g}")),
+                                Node::atom(format!("isnull({f})")),
+                                Node::atom(format!("isnull({g})")),
+                                Node::atom(format!("{f} != {g}")),
                             ],
-                            Kind::Or,
+                            false,
                         )
                     } else if two_valued {
                         chain(
                             vec![
-                                Frag::atom(format!("isnotnull({f})")),
-                                Frag::atom(format!("isnotnull({g})")),
+                                Node::atom(format!("isnotnull({f})")),
+                                Node::atom(format!("isnotnull({g})")),
                                 eq,
                             ],
-                            Kind::And,
+                            true,
                         )
                     } else {
                         eq
@@ -1047,11 +972,9 @@ impl Emitter<'_> {
             Term::regex(f, &format!("(?i){}", alts.join("|")))
         };
         let mut ts = Vec::new();
-        let kind = match quant {
-            Quant::Any if values.len() > 1 => Kind::Or,
-            _ => Kind::And,
-        };
-        if op == StrOp::Eq && kind == Kind::Or {
+        // `all` (and one value) joins with `and`, `any` of several with `or`.
+        let and = !(quant == Quant::Any && values.len() > 1);
+        if op == StrOp::Eq && !and {
             if ops.len() > MAX_IN_VALUES {
                 return Err(self.refuse(
                     p,
@@ -1070,7 +993,7 @@ impl Emitter<'_> {
             if !folds.is_empty() {
                 ts.push(fold_term(&folds));
             }
-            return Ok(terms(ts, kind, negated));
+            return Ok(terms(ts, and, negated));
         }
         let (pos, neg) = match (op, cased) {
             (StrOp::Eq, true) => ("==", "!="),
@@ -1086,13 +1009,13 @@ impl Emitter<'_> {
             ts.push(Term::op(f, pos, neg, &quote_string(v)));
         }
         if !folds.is_empty() {
-            if kind == Kind::Or {
+            if !and {
                 ts.push(fold_term(&folds));
             } else {
                 ts.extend(folds.iter().map(|v| fold_term(&[v])));
             }
         }
-        Ok(terms(ts, kind, negated))
+        Ok(terms(ts, and, negated))
     }
 }
 
@@ -1100,32 +1023,25 @@ impl Emitter<'_> {
 /// (a missing field is the empty string in KQL but never matches in the language).
 fn regex_frag(f: &str, pattern: &str, can_match_empty: bool, negated: bool) -> Frag {
     let m = Term::regex(f, pattern);
-    match (can_match_empty, negated) {
-        (false, false) => m.pos,
-        (false, true) => m.neg,
-        (true, false) => chain(
-            vec![Frag::atom(format!("isnotempty({f})")), m.pos],
-            Kind::And,
-        ),
-        (true, true) => chain(vec![Frag::atom(format!("isempty({f})")), m.neg], Kind::Or),
+    let test = if negated { m.neg } else { m.pos };
+    if can_match_empty {
+        let g = Guard::new(format!("isnotempty({f})"), format!("isempty({f})"));
+        guarded(&STYLE, vec![g], test, negated)
+    } else {
+        test
     }
 }
 
 /// A predicate on a nullable (number or bool) column: `plain` is null when `f` is null and
 /// `negd` is its negation over non-null values.
 fn nullable(f: &str, plain: String, negd: String, negated: bool, two_valued: bool) -> Frag {
+    let g = Guard::new(format!("isnotnull({f})"), format!("isnull({f})"));
     if negated {
-        chain(
-            vec![Frag::atom(format!("isnull({f})")), Frag::atom(negd)],
-            Kind::Or,
-        )
+        guarded(&STYLE, vec![g], Node::atom(negd), true)
     } else if two_valued {
-        chain(
-            vec![Frag::atom(format!("isnotnull({f})")), Frag::atom(plain)],
-            Kind::And,
-        )
+        guarded(&STYLE, vec![g], Node::atom(plain), false)
     } else {
-        Frag::atom(plain)
+        Node::atom(plain)
     }
 }
 
@@ -1173,17 +1089,17 @@ fn cidr(f: &str, nets: &[ipnet::IpNet], negated: bool, two_valued: bool) -> Frag
         let c = call(family, nets);
         let part = if exact {
             vec![
-                Frag::atom(guard),
-                Frag::atom(format!("coalesce({c}, false)")),
+                Node::atom(guard),
+                Node::atom(format!("coalesce({c}, false)")),
             ]
         } else {
-            vec![Frag::atom(c), Frag::atom(guard)]
+            vec![Node::atom(c), Node::atom(guard)]
         };
-        parts.push(chain(part, Kind::And));
+        parts.push(chain(part, true));
     }
-    let any = chain(parts, Kind::Or);
+    let any = chain(parts, false);
     if negated {
-        any.not()
+        any.negate()
     } else {
         any
     }

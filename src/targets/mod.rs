@@ -9,11 +9,14 @@ use crate::catalog::Source;
 use crate::ir;
 
 pub mod attack;
+pub mod guards;
 pub mod kql;
+pub mod logic;
 pub mod sigma;
 pub mod spl;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
+pub mod text;
 pub mod trip;
 
 /// Options a target reads.

@@ -75,6 +75,9 @@
 //! with non-ASCII letters in the *data* (e.g. the Kelvin sign, which Unicode lower-cases to
 //! `k`) is assumed to match.
 
+use super::guards::Guard;
+use super::logic::{Negation, Node, Style};
+use super::text::{caseful_non_ascii, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 
 mod artifact;
@@ -129,7 +132,7 @@ impl Target for Spl {
         let mut errors = Vec::new();
         for (e, neg) in conjuncts {
             if let Some(s) = search_expr(e, neg) {
-                terms.push(s.render());
+                terms.push(STYLE.render(&s));
                 continue;
             }
             match where_expr(e, neg) {
@@ -161,7 +164,7 @@ impl Target for Spl {
             out.push('\n');
         }
         if !wheres.is_empty() {
-            let parts: Vec<String> = wheres.iter().map(W::render_conjunct).collect();
+            let parts: Vec<String> = wheres.iter().map(render_conjunct).collect();
             out.push_str("| where ");
             out.push_str(&parts.join(" AND "));
             out.push('\n');
@@ -302,38 +305,32 @@ pub fn escape_regex_literal(s: &str) -> String {
     out
 }
 
+/// PCRE2 as SPL writes it inside a string: its metacharacters escaped, control characters
+/// and the backtick (which SPL's parser reads in any string) as `\x{..}`.
+const PCRE: RegexDialect = RegexDialect {
+    meta: |c| {
+        matches!(
+            c,
+            '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$'
+        )
+    },
+    by_code_point: |c| c == '`' || c.is_control(),
+    upper_hex: false,
+};
+
 fn push_regex_literal(out: &mut String, c: char) {
-    match c {
-        '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => {
-            out.push('\\');
-            out.push(c);
-        }
-        c => push_raw_regex_char(out, c),
-    }
+    PCRE.push_literal(out, c)
 }
 
 /// Push a character that is already meant literally at this point of a pattern, spelling
 /// control characters and the backtick as `\x{..}`.
 fn push_raw_regex_char(out: &mut String, c: char) {
-    if c == '`' || c.is_control() {
-        out.push_str(&format!("\\x{{{:x}}}", c as u32));
-    } else {
-        out.push(c);
-    }
+    PCRE.push_raw(out, c)
 }
 
 /// A glob (`*` any run, `?` one character, nothing else special) as an anchored PCRE body.
 fn glob_to_regex(glob: &str) -> String {
-    let mut out = String::from("\\A");
-    for c in glob.chars() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            c => push_regex_literal(&mut out, c),
-        }
-    }
-    out.push_str("\\z");
-    out
+    format!("\\A{}\\z", PCRE.glob_body(glob))
 }
 
 fn describe_char(c: char) -> String {
@@ -349,10 +346,7 @@ fn describe_char(c: char) -> String {
 /// A non-ASCII character with a case mapping: case-insensitive comparison with it is not
 /// known to fold the way the language does on Splunk.
 fn unsure_case_char(s: &str) -> Option<char> {
-    s.chars().find(|&c| {
-        !c.is_ascii()
-            && (c.to_lowercase().ne(std::iter::once(c)) || c.to_uppercase().ne(std::iter::once(c)))
-    })
+    caseful_non_ascii(s)
 }
 
 /// Whether `search` could read the value as a CIDR network (`F="10.0.0.0/8"`).
@@ -653,46 +647,40 @@ fn flatten_conjuncts<'e>(e: &'e Expr, neg: bool, out: &mut Vec<(&'e Expr, bool)>
 // search terms
 // ---------------------------------------------------------------------------------------------
 
-/// A `search` expression.
-enum S {
-    Term(String),
-    And(Vec<S>),
-    Or(Vec<S>),
-    Not(Box<S>),
-}
+/// SPL's boolean tokens, in `search` and in `where`/`eval`: `AND`/`OR`/`NOT`, every chain
+/// parenthesised, nested chains of one connective merged, a bare comparison parenthesised
+/// under `NOT`, a double `NOT` cancelled.
+pub(crate) const STYLE: Style = Style {
+    and: " AND ",
+    or: " OR ",
+    truth: "true()",
+    falsity: "false()",
+    negation: Negation::Prefix("NOT"),
+    always_group: true,
+    flatten: true,
+    chain_max: usize::MAX,
+};
 
-impl S {
-    fn render(&self) -> String {
-        match self {
-            S::Term(t) => t.clone(),
-            S::And(xs) => group(xs.iter().map(S::render), " AND "),
-            S::Or(xs) => group(xs.iter().map(S::render), " OR "),
-            S::Not(x) => format!("NOT {}", x.render()),
-        }
-    }
-}
-
-fn group(parts: impl Iterator<Item = String>, sep: &str) -> String {
-    format!("({})", parts.collect::<Vec<_>>().join(sep))
-}
+/// A `search` expression (its atoms are terms).
+type S = Node;
 
 /// The exact `search` form of `e` (negated when `neg`), or `None`.
 fn search_expr(e: &Expr, neg: bool) -> Option<S> {
     let s = match e {
         Expr::Not(x) => return search_expr(x, !neg),
-        Expr::And(xs) => S::And(
+        Expr::And(xs) => Node::And(
             xs.iter()
                 .map(|x| search_expr(x, false))
                 .collect::<Option<_>>()?,
         ),
-        Expr::Or(xs) => S::Or(
+        Expr::Or(xs) => Node::Or(
             xs.iter()
                 .map(|x| search_expr(x, false))
                 .collect::<Option<_>>()?,
         ),
         Expr::Pred(p) => search_pred(p)?,
     };
-    Some(if neg { S::Not(Box::new(s)) } else { s })
+    Some(if neg { s.negate() } else { s })
 }
 
 fn search_pred(p: &Pred) -> Option<S> {
@@ -739,7 +727,7 @@ fn search_pred(p: &Pred) -> Option<S> {
             }
             Some(search_terms(&f, pats, Quant::Any))
         }
-        Test::BoolEq { value } => Some(S::Term(format!("{f}=\"{value}\""))),
+        Test::BoolEq { value } => Some(Node::atom(format!("{f}=\"{value}\""))),
         _ => None,
     }
 }
@@ -747,11 +735,11 @@ fn search_pred(p: &Pred) -> Option<S> {
 /// `F="a"`, `F IN ("a", "b")` or `(F="a" AND F="b")` from quoted patterns.
 fn search_terms(f: &str, pats: Vec<String>, quant: Quant) -> S {
     match (quant, pats.len()) {
-        (_, 1) => S::Term(format!("{f}={}", pats[0])),
-        (Quant::Any, _) => S::Term(format!("{f} IN ({})", pats.join(", "))),
-        (Quant::All, _) => S::And(
+        (_, 1) => Node::atom(format!("{f}={}", pats[0])),
+        (Quant::Any, _) => Node::atom(format!("{f} IN ({})", pats.join(", "))),
+        (Quant::All, _) => Node::And(
             pats.into_iter()
-                .map(|p| S::Term(format!("{f}={p}")))
+                .map(|p| Node::atom(format!("{f}={p}")))
                 .collect(),
         ),
     }
@@ -761,111 +749,48 @@ fn search_terms(f: &str, pats: Vec<String>, quant: Quant) -> S {
 // where expressions
 // ---------------------------------------------------------------------------------------------
 
-/// A `where` (eval) expression.
-#[derive(Clone)]
-enum W {
-    /// Self-delimited: a function call.
-    Call(String),
-    /// A binary comparison: parenthesised under `NOT`.
-    Cmp(String),
-    And(Vec<W>),
-    Or(Vec<W>),
-    Not(Box<W>),
-}
+/// A `where` (eval) expression: calls are atoms, binary comparisons bare atoms.
+type W = Node;
 
-impl W {
-    fn render(&self) -> String {
-        match self {
-            W::Call(s) | W::Cmp(s) => s.clone(),
-            W::And(xs) => group(xs.iter().map(W::render), " AND "),
-            W::Or(xs) => group(xs.iter().map(W::render), " OR "),
-            W::Not(x) => match &**x {
-                W::Call(s) => format!("NOT {s}"),
-                W::Cmp(s) => format!("NOT ({s})"),
-                W::Not(y) => y.render(),
-                other => format!("NOT {}", other.render()),
-            },
-        }
-    }
-
-    /// Rendered as one conjunct of the `where` line: always parenthesised.
-    fn render_conjunct(&self) -> String {
-        match self {
-            W::And(_) | W::Or(_) => self.render(),
-            other => format!("({})", other.render()),
-        }
+/// Rendered as one conjunct of the `where` line: always parenthesised.
+fn render_conjunct(w: &W) -> String {
+    match w {
+        Node::And(_) | Node::Or(_) => STYLE.render(w),
+        other => format!("({})", STYLE.render(other)),
     }
 }
 
 fn w_and(xs: Vec<W>) -> W {
-    let mut flat = Vec::new();
-    for x in xs {
-        match x {
-            W::And(ys) => flat.extend(ys),
-            x => flat.push(x),
-        }
-    }
-    if flat.len() == 1 {
-        flat.remove(0)
-    } else {
-        W::And(flat)
-    }
+    STYLE.all(xs)
 }
 
 fn w_or(xs: Vec<W>) -> W {
-    let mut flat = Vec::new();
-    for x in xs {
-        match x {
-            W::Or(ys) => flat.extend(ys),
-            x => flat.push(x),
-        }
-    }
-    if flat.len() == 1 {
-        flat.remove(0)
-    } else {
-        W::Or(flat)
-    }
-}
-
-/// A condition that must hold before a test is two-valued, with its negation.
-struct Guard {
-    pos: W,
-    neg: W,
+    STYLE.any(xs)
 }
 
 fn not_null(f: &str) -> Guard {
-    Guard {
-        pos: W::Call(format!("isnotnull({f})")),
-        neg: W::Call(format!("isnull({f})")),
-    }
+    Guard::new(format!("isnotnull({f})"), format!("isnull({f})"))
 }
 
 fn non_empty(f: &str) -> Guard {
     Guard {
-        pos: W::Cmp(format!("len({f})>0")),
-        neg: W::Cmp(format!("len({f})==0")),
+        present: Node::bare(format!("len({f})>0")),
+        missing: Node::bare(format!("len({f})==0")),
     }
 }
 
 fn numeric(f: &str) -> Result<Guard, TargetError> {
-    let m = W::Call(format!("match({f}, {})", quote_internal(NUMBER_RE)?));
+    let m = Node::atom(format!("match({f}, {})", quote_internal(NUMBER_RE)?));
     Ok(Guard {
-        neg: W::Not(Box::new(m.clone())),
-        pos: m,
+        missing: m.clone().negate(),
+        present: m,
     })
 }
 
 /// `(g1 AND g2 AND body)`, or negated `(not g1 OR not g2 OR NOT body)`.
 fn guarded(guards: Vec<Guard>, body: W, neg: bool) -> W {
-    if neg {
-        let mut xs: Vec<W> = guards.into_iter().map(|g| g.neg).collect();
-        xs.push(W::Not(Box::new(body)));
-        w_or(xs)
-    } else {
-        let mut xs: Vec<W> = guards.into_iter().map(|g| g.pos).collect();
-        xs.push(body);
-        w_and(xs)
-    }
+    let test = if neg { body.negate() } else { body };
+    super::guards::guarded(&STYLE, guards, test, neg)
 }
 
 /// A string we built ourselves (never holds a refused character) as an SPL literal.
@@ -981,17 +906,17 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             } else {
                 format!("lower({f})")
             };
-            let body = W::Call(format!("match({subject}, {})", quote_internal(&re)?));
+            let body = Node::atom(format!("match({subject}, {})", quote_internal(&re)?));
             Ok(guarded(vec![not_null(&f)], body, neg))
         }
         Test::Regex { pattern, cased } => {
             // The language's \d, \w, \s are ASCII, as in PCRE; spell them out anyway so the
             // pattern means the same under PCRE's UCP option.
-            let pattern = &crate::eval::rewrite_classes(pattern, false);
+            let pattern = &crate::ir::regex::ascii_classes(pattern, false);
             let re = translate_regex(pattern, *cased).map_err(|(construct, reason)| {
                 unsupported(TARGET, &construct, span, &reason, None)
             })?;
-            let body = W::Call(format!("match({f}, {})", quote_internal(&re)?));
+            let body = Node::atom(format!("match({f}, {})", quote_internal(&re)?));
             Ok(guarded(vec![not_null(&f), non_empty(&f)], body, neg))
         }
         Test::Cidr { nets } => {
@@ -1008,7 +933,7 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             }
             let mut parts = Vec::new();
             for n in nets {
-                parts.push(W::Call(format!(
+                parts.push(Node::atom(format!(
                     "cidrmatch({}, {f})",
                     quote_internal(&n.to_string())?
                 )));
@@ -1018,16 +943,16 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
         Test::NumEq { values } => {
             let parts = values
                 .iter()
-                .map(|v| W::Cmp(format!("tonumber({f})=={}", v.text)))
+                .map(|v| Node::bare(format!("tonumber({f})=={}", v.text)))
                 .collect();
             Ok(guarded(vec![not_null(&f), numeric(&f)?], w_or(parts), neg))
         }
         Test::NumCmp { op, value } => {
-            let body = W::Cmp(format!("tonumber({f}){}{}", op.symbol(), value.text));
+            let body = Node::bare(format!("tonumber({f}){}{}", op.symbol(), value.text));
             Ok(guarded(vec![not_null(&f), numeric(&f)?], body, neg))
         }
         Test::BoolEq { value } => {
-            let body = W::Cmp(format!("lower({f})==\"{value}\""));
+            let body = Node::bare(format!("lower({f})==\"{value}\""));
             Ok(guarded(vec![not_null(&f)], body, neg))
         }
         Test::FieldEq { other, cased } => {
@@ -1035,9 +960,9 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             let stringy =
                 |t: FieldType| matches!(t, FieldType::String | FieldType::Ip | FieldType::Json);
             let body = if *cased && stringy(p.field.ty) && stringy(other.ty) {
-                W::Cmp(format!("sha256({f})==sha256({g})"))
+                Node::bare(format!("sha256({f})==sha256({g})"))
             } else {
-                W::Cmp(format!("lower({f})==lower({g})"))
+                Node::bare(format!("lower({f})==lower({g})"))
             };
             let guards = vec![not_null(&f), non_empty(&f), not_null(&g), non_empty(&g)];
             Ok(guarded(guards, body, neg))
@@ -1048,14 +973,14 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
 /// `exists` / `missing`: present and not the empty string.
 fn exists(f: &str, neg: bool) -> W {
     if neg {
-        W::Or(vec![
-            W::Call(format!("isnull({f})")),
-            W::Cmp(format!("len({f})==0")),
+        Node::Or(vec![
+            Node::atom(format!("isnull({f})")),
+            Node::bare(format!("len({f})==0")),
         ])
     } else {
-        W::And(vec![
-            W::Call(format!("isnotnull({f})")),
-            W::Cmp(format!("len({f})>0")),
+        Node::And(vec![
+            Node::atom(format!("isnotnull({f})")),
+            Node::bare(format!("len({f})>0")),
         ])
     }
 }
@@ -1091,11 +1016,11 @@ fn str_body(
         let quoted: Result<Vec<String>, char> = vals.iter().map(|v| quote_string(v)).collect();
         if let Ok(q) = quoted {
             return Ok(match (quant, q.len()) {
-                (_, 1) => W::Cmp(format!("{subject}=={}", q[0])),
-                (Quant::Any, _) => W::Call(format!("in({subject}, {})", q.join(", "))),
+                (_, 1) => Node::bare(format!("{subject}=={}", q[0])),
+                (Quant::Any, _) => Node::atom(format!("in({subject}, {})", q.join(", "))),
                 (Quant::All, _) => w_and(
                     q.iter()
-                        .map(|v| W::Cmp(format!("{subject}=={v}")))
+                        .map(|v| Node::bare(format!("{subject}=={v}")))
                         .collect(),
                 ),
             });
@@ -1109,7 +1034,7 @@ fn str_body(
     };
     let lits: Vec<String> = vals.iter().map(|v| escape_regex_literal(v)).collect();
     let call = |body: &str| -> Result<W, TargetError> {
-        Ok(W::Call(format!(
+        Ok(Node::atom(format!(
             "match({subject}, {})",
             quote_internal(&format!("{pre}{body}{post}"))?
         )))

@@ -1018,6 +1018,65 @@ def check_regression(ctx) -> Check:
     return mod.run(ctx, helpers, Check)
 
 
+def check_corpus_kql(ctx) -> Check:
+    """Every KQL query tripline writes for the SigmaHQ corpus on a real table (not the
+    placeholder), Sentinel and Defender XDR, through Microsoft's analyser against the
+    published schemas (schemas/kql.json). Skipped loudly without the corpus."""
+    ch = Check("corpus-kql")
+    corpus = REPO.parent / "shared" / "corpus" / "sigmahq"
+    if not corpus.is_dir():
+        ch.summary = f"SKIPPED: SigmaHQ corpus not found at {corpus}"
+        return ch
+    queries = []
+    counts = {}
+    for flavor in ("sentinel", "defender"):
+        out = ctx.work / f"corpus-kql-{flavor}"
+        out.mkdir(exist_ok=True)
+        p = subprocess.run([str(ctx.tl.binary), "convert-sigma", str(corpus), "--target", "kql",
+                            "--flavor", flavor, "--out", str(out), "--json"],
+                           capture_output=True, text=True)
+        if p.returncode not in (0, 1):
+            ch.fail(f"convert-sigma ({flavor}) exited {p.returncode}: {p.stderr.strip()[-500:]}")
+        placeholder = set()
+        for line in p.stderr.splitlines():
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue
+            if d.get("code", "").endswith("unmapped_logsource"):
+                placeholder.add(d.get("path"))
+        n = 0
+        for f in sorted(out.iterdir()):
+            text = f.read_text(encoding="utf-8")
+            if text.startswith("SigmaEvents"):
+                continue  # the placeholder table: no published schema to check against
+            queries.append({"id": f"{flavor}/{f.name}", "query": text})
+            n += 1
+        counts[flavor] = (n, len(placeholder))
+    inp = ctx.work / "corpus-kql.json"
+    inp.write_text(json.dumps({"database": "db", "schemas": ctx.kql_schemas, "queries": queries}), encoding="utf-8")
+    p = subprocess.run([NODE, str(HERE / "kusto" / "analyse.js"), str(inp)], capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        ch.fail(f"analyse.js exited {p.returncode}: {p.stderr.strip()[-500:]}")
+    by_id = {q["id"]: q["query"] for q in queries}
+    errors = seen = 0
+    for line in p.stdout.split("\n"):
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        seen += 1
+        for e in d["errors"]:
+            errors += 1
+            q = by_id[d["id"]]
+            frag = q[max(0, e["start"] - 30): e["start"] + e["length"] + 30].replace("\n", " ")
+            ch.fail(f"{d['id']}: {e['code']} {e['message']} near `{frag}`")
+    if seen != len(queries):
+        ch.fail(f"analyse.js answered {seen} of {len(queries)} queries")
+    ch.summary = (", ".join(f"{k} {n} queries on real tables" for k, (n, _) in counts.items())
+                  + f", {errors} analyser errors")
+    return ch
+
+
 # --------------------------------------------------------------------------------------
 # (c) duckdb-kql execution
 # --------------------------------------------------------------------------------------
@@ -2949,7 +3008,7 @@ def main(argv: list[str]) -> int:
     }
     checks = []
     for fn in (check_sigma_load, check_kusto_analyse, check_catalog_kql, check_recognition, check_duckdb_kql, check_sigma_sqlite,
-               check_spl_structure, check_escaping, check_stateful, check_regression):
+               check_spl_structure, check_escaping, check_stateful, check_regression, check_corpus_kql):
         name = fn.__name__.replace("check_", "").replace("_", "-")
         if args.only and name not in args.only.split(","):
             continue

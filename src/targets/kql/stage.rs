@@ -504,7 +504,7 @@ impl StageEmitter<'_> {
         if !errors.is_empty() {
             return Err(errors);
         }
-        self.inp.em.expr(&e, false).map(|f| f.text)
+        self.inp.em.expr(&e, false).map(|f| super::STYLE.render(&f))
     }
 }
 

@@ -393,7 +393,7 @@ fn pred(p: &Pred, errors: &mut Vec<TargetError>) -> Option<L> {
         Test::Regex { pattern, cased } => {
             // The language's \d, \w, \s are ASCII; spelled out as classes they mean the same
             // in every Sigma engine.
-            let pattern = &crate::eval::rewrite_classes(pattern, false);
+            let pattern = &crate::ir::regex::ascii_classes(pattern, false);
             let re = match super::regex::convert(pattern, *cased) {
                 Ok(re) => re,
                 Err(e) => {

@@ -571,7 +571,7 @@ fn sequence(
     let mut errors = Vec::new();
     for (i, step) in steps.iter().enumerate() {
         match map_step(step, ctx, span).and_then(|e| where_expr(&e, false)) {
-            Ok(w) => flags.push(format!("_s{}=if({}, 1, 0)", i + 1, w.render())),
+            Ok(w) => flags.push(format!("_s{}=if({}, 1, 0)", i + 1, super::STYLE.render(&w))),
             Err(es) => errors.extend(es),
         }
     }

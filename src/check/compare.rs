@@ -1,0 +1,531 @@
+//! Comparisons: every operator against its field's type, lowered to IR predicates.
+
+use super::*;
+
+impl<'a> Checker<'a> {
+    pub(super) fn comparison(
+        &mut self,
+        f: usize,
+        c: &'a ast::Comparison,
+        source_name: &str,
+        src: &Source,
+    ) -> Option<ir::Expr> {
+        let Some(ty) = src.field_type(&c.field.name) else {
+            self.unknown_field(f, &c.field.name, source_name, src, c.field.span);
+            return None;
+        };
+        let field = ir::Field {
+            name: c.field.name.clone(),
+            ty,
+            mapped: None,
+        };
+        let span = c.span;
+        let pred = |test: Test| {
+            ir::Expr::Pred(ir::Pred {
+                field: field.clone(),
+                test,
+                span,
+            })
+        };
+        let not = |e: ir::Expr| ir::Expr::Not(Box::new(e));
+        let fname = c.field.name.as_str();
+        if ty == FieldType::Json {
+            let contains = matches!(
+                &c.kind,
+                CmpKind::StrTest {
+                    op: (StrOpKind::Contains, _),
+                    ..
+                }
+            );
+            if !contains && !matches!(c.kind, CmpKind::Exists | CmpKind::Missing) {
+                self.type_mismatch(
+                    f,
+                    "this comparison",
+                    fname,
+                    ty,
+                    span,
+                    Some(format!(
+                        "`{fname}` holds JSON; its text is spelled differently by each platform, so only `contains`, `exists` and `missing` are exact"
+                    )),
+                );
+                return None;
+            }
+        }
+        match &c.kind {
+            CmpKind::Exists => Some(pred(Test::Exists)),
+            CmpKind::Missing => Some(not(pred(Test::Exists))),
+            CmpKind::In {
+                negated,
+                cased,
+                cidr,
+                list,
+            } => {
+                let vals = self.list_operand(f, list, cidr.is_some());
+                let vals = vals?;
+                let test = match vals {
+                    ListVal::Cidrs(nets) => {
+                        if ty != FieldType::Ip {
+                            self.type_mismatch(
+                                f,
+                                "a CIDR test",
+                                fname,
+                                ty,
+                                span,
+                                Some("CIDR tests apply to fields of type ip".into()),
+                            );
+                            return None;
+                        }
+                        if let Some(cs) = cased {
+                            self.cased_not_allowed(f, *cs, "a CIDR test");
+                            return None;
+                        }
+                        Test::Cidr { nets }
+                    }
+                    ListVal::Numbers(values) => {
+                        if ty != FieldType::Number {
+                            self.type_mismatch(
+                                f,
+                                "a list of numbers",
+                                fname,
+                                ty,
+                                span,
+                                Some("compare with a list of strings instead".into()),
+                            );
+                            return None;
+                        }
+                        if let Some(cs) = cased {
+                            self.cased_not_allowed(f, *cs, "a numeric comparison");
+                            return None;
+                        }
+                        Test::NumEq { values }
+                    }
+                    ListVal::Strings(values) => {
+                        if !matches!(ty, FieldType::String | FieldType::Ip) {
+                            self.type_mismatch(
+                                f,
+                                "a list of strings",
+                                fname,
+                                ty,
+                                span,
+                                Some(format!(
+                                    "`{fname}` holds {}s: use a list of those",
+                                    ty.name()
+                                )),
+                            );
+                            return None;
+                        }
+                        if ty == FieldType::Ip {
+                            if let Some(v) = values.iter().find(|v| v.contains('/')) {
+                                self.err(f, CheckError::BadValue {
+                                    reason: format!("`{v}` looks like a network, but `in` without `cidr` compares whole values"),
+                                    span: list.span().into(),
+                                    help: Some(format!("write `{fname} in cidr [...]` to test network membership")),
+                                });
+                                return None;
+                            }
+                        }
+                        Test::Str {
+                            op: StrOp::Eq,
+                            values,
+                            quant: Quant::Any,
+                            cased: cased.is_some(),
+                        }
+                    }
+                };
+                let e = pred(test);
+                Some(if *negated { not(e) } else { e })
+            }
+            CmpKind::StrTest {
+                op,
+                cased,
+                quant,
+                value,
+            } => {
+                let what = match op.0 {
+                    StrOpKind::Contains => "`contains`",
+                    StrOpKind::StartsWith => "`startswith`",
+                    StrOpKind::EndsWith => "`endswith`",
+                    StrOpKind::Like => "`like`",
+                    StrOpKind::Matches => "`matches`",
+                };
+                if !matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json) {
+                    let help = match ty {
+                        FieldType::Number => Some(
+                            "compare numbers with `==`, `!=`, `<`, `<=`, `>`, `>=` or `in [...]`"
+                                .to_string(),
+                        ),
+                        _ => None,
+                    };
+                    self.type_mismatch(f, what, fname, ty, span, help);
+                    return None;
+                }
+                let (values, vspan) = match value {
+                    ast::StrTestValue::One(s) => (vec![s.clone()], s.span),
+                    ast::StrTestValue::List(l) => {
+                        if quant.is_none() {
+                            self.err(f, CheckError::BadValue {
+                                reason: format!("{what} with a list needs `any` or `all`"),
+                                span: l.span().into(),
+                                help: Some(format!("write `{fname} {} any [...]` (one of) or `all [...]` (every one)", what.trim_matches('`'))),
+                            });
+                            return None;
+                        }
+                        let vals = self.list_operand(f, l, false)?;
+                        let ListVal::Strings(v) = vals else {
+                            self.err(
+                                f,
+                                CheckError::BadValue {
+                                    reason: format!("{what} needs a list of strings"),
+                                    span: l.span().into(),
+                                    help: None,
+                                },
+                            );
+                            return None;
+                        };
+                        let sp = l.span();
+                        (
+                            v.into_iter()
+                                .map(|value| ast::Str { value, span: sp })
+                                .collect(),
+                            sp,
+                        )
+                    }
+                };
+                for v in &values {
+                    if v.value.is_empty() {
+                        self.err(
+                            f,
+                            CheckError::EmptyString {
+                                field: fname.to_string(),
+                                span: v.span.into(),
+                            },
+                        );
+                        return None;
+                    }
+                    if ty == FieldType::Json && !json_safe(&v.value) {
+                        self.err(f, CheckError::BadValue {
+                            reason: format!("`{}` may be spelled differently in JSON text on different platforms", v.value),
+                            span: v.span.into(),
+                            help: Some(format!("on a json field such as `{fname}`, `contains` takes ASCII letters, digits, `_`, `-`, `.` and `@` only: JSON writers differ in spacing and escaping of everything else")),
+                        });
+                        return None;
+                    }
+                }
+                let q = match quant {
+                    Some((ast::QuantKind::All, _)) => Quant::All,
+                    _ => Quant::Any,
+                };
+                let cased = cased.is_some();
+                let strs: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
+                match op.0 {
+                    StrOpKind::Contains => Some(pred(Test::Str {
+                        op: StrOp::Contains,
+                        values: strs,
+                        quant: q,
+                        cased,
+                    })),
+                    StrOpKind::StartsWith => Some(pred(Test::Str {
+                        op: StrOp::StartsWith,
+                        values: strs,
+                        quant: q,
+                        cased,
+                    })),
+                    StrOpKind::EndsWith => Some(pred(Test::Str {
+                        op: StrOp::EndsWith,
+                        values: strs,
+                        quant: q,
+                        cased,
+                    })),
+                    StrOpKind::Like => {
+                        if q == Quant::All && strs.len() > 1 {
+                            let parts = strs
+                                .into_iter()
+                                .map(|p| {
+                                    pred(Test::Glob {
+                                        patterns: vec![p],
+                                        cased,
+                                    })
+                                })
+                                .collect();
+                            return Some(ir::Expr::And(parts));
+                        }
+                        Some(pred(Test::Glob {
+                            patterns: strs,
+                            cased,
+                        }))
+                    }
+                    StrOpKind::Matches => {
+                        let mut ok = true;
+                        for v in &values {
+                            if let Err(reason) = regex_check::check(&v.value) {
+                                ok = false;
+                                self.err(
+                                    f,
+                                    CheckError::BadRegex {
+                                        reason,
+                                        span: v.span.into(),
+                                    },
+                                );
+                            }
+                        }
+                        if !ok {
+                            return None;
+                        }
+                        let _ = vspan;
+                        let mut parts: Vec<ir::Expr> = strs
+                            .into_iter()
+                            .map(|p| pred(Test::Regex { pattern: p, cased }))
+                            .collect();
+                        Some(match (parts.len(), q) {
+                            (1, _) => parts.remove(0),
+                            (_, Quant::Any) => ir::Expr::Or(parts),
+                            (_, Quant::All) => ir::Expr::And(parts),
+                        })
+                    }
+                }
+            }
+            CmpKind::Compare { op, cased, rhs } => {
+                self.compare(f, c, field.clone(), ty, op.0, *cased, rhs, source_name, src)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn compare(
+        &mut self,
+        f: usize,
+        c: &ast::Comparison,
+        field: ir::Field,
+        ty: FieldType,
+        op: CmpOpKind,
+        cased: Option<Span>,
+        rhs: &ast::Operand,
+        source_name: &str,
+        src: &Source,
+    ) -> Option<ir::Expr> {
+        let span = c.span;
+        let fname = c.field.name.as_str();
+        let pred = |test: Test| {
+            ir::Expr::Pred(ir::Pred {
+                field: field.clone(),
+                test,
+                span,
+            })
+        };
+        let negate = |e: ir::Expr, op: CmpOpKind| {
+            if op == CmpOpKind::Ne {
+                ir::Expr::Not(Box::new(e))
+            } else {
+                e
+            }
+        };
+        let ordering = match op {
+            CmpOpKind::Lt => Some(CmpOp::Lt),
+            CmpOpKind::Le => Some(CmpOp::Le),
+            CmpOpKind::Gt => Some(CmpOp::Gt),
+            CmpOpKind::Ge => Some(CmpOp::Ge),
+            _ => None,
+        };
+        match rhs {
+            ast::Operand::Field(other) => {
+                let Some(oty) = src.field_type(&other.name) else {
+                    self.unknown_field(f, &other.name, source_name, src, other.span);
+                    return None;
+                };
+                if ordering.is_some() {
+                    self.err(
+                        f,
+                        CheckError::BadValue {
+                            reason: "only `==` and `!=` compare two fields".into(),
+                            span: span.into(),
+                            help: None,
+                        },
+                    );
+                    return None;
+                }
+                let stringy = |t: FieldType| matches!(t, FieldType::String | FieldType::Ip);
+                if !(stringy(ty) && stringy(oty)) && ty != oty {
+                    self.type_mismatch(
+                        f,
+                        &format!(
+                            "a comparison with `{}` (a {} field)",
+                            other.name,
+                            oty.name()
+                        ),
+                        fname,
+                        ty,
+                        span,
+                        None,
+                    );
+                    return None;
+                }
+                if cased.is_some() && !stringy(ty) {
+                    self.cased_not_allowed(f, cased.unwrap_or(span), "a non-string comparison");
+                    return None;
+                }
+                let other = ir::Field {
+                    name: other.name.clone(),
+                    ty: oty,
+                    mapped: None,
+                };
+                Some(negate(
+                    pred(Test::FieldEq {
+                        other,
+                        cased: cased.is_some(),
+                    }),
+                    op,
+                ))
+            }
+            ast::Operand::Lit(Literal::Str(s)) => {
+                if let Some(o) = ordering {
+                    let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
+                        Some(format!(
+                            "write the number without quotes: `{fname} {} {}`",
+                            o.symbol(),
+                            s.value
+                        ))
+                    } else {
+                        Some("`<`, `<=`, `>`, `>=` compare numbers".to_string())
+                    };
+                    self.type_mismatch(
+                        f,
+                        &format!("`{}` with a string", o.symbol()),
+                        fname,
+                        ty,
+                        span,
+                        help,
+                    );
+                    return None;
+                }
+                if !matches!(ty, FieldType::String | FieldType::Ip) {
+                    let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
+                        Some(format!(
+                            "`{fname}` is a number: write `{fname} {} {}`",
+                            if op == CmpOpKind::Ne { "!=" } else { "==" },
+                            s.value
+                        ))
+                    } else if ty == FieldType::Bool {
+                        Some("compare with `true` or `false`".to_string())
+                    } else {
+                        None
+                    };
+                    self.type_mismatch(f, "a string comparison", fname, ty, span, help);
+                    return None;
+                }
+                if s.value.is_empty() {
+                    self.err(
+                        f,
+                        CheckError::EmptyString {
+                            field: fname.to_string(),
+                            span: s.span.into(),
+                        },
+                    );
+                    return None;
+                }
+                if ty == FieldType::Ip && s.value.contains('/') {
+                    self.err(
+                        f,
+                        CheckError::BadValue {
+                            reason: format!(
+                                "`{}` looks like a network, but `==` compares whole values",
+                                s.value
+                            ),
+                            span: s.span.into(),
+                            help: Some(format!("write `{fname} in cidr [\"{}\"]`", s.value)),
+                        },
+                    );
+                    return None;
+                }
+                Some(negate(
+                    pred(Test::Str {
+                        op: StrOp::Eq,
+                        values: vec![s.value.clone()],
+                        quant: Quant::Any,
+                        cased: cased.is_some(),
+                    }),
+                    op,
+                ))
+            }
+            ast::Operand::Lit(Literal::Num(n)) => {
+                if ty != FieldType::Number {
+                    let help = if let Some(o) = ordering {
+                        Some(format!(
+                            "`{}` compares numbers and `{fname}` is a {}: use `==`, `in`, `contains`, `like` or `matches`",
+                            o.symbol(),
+                            ty.name()
+                        ))
+                    } else if matches!(ty, FieldType::String) {
+                        let sym = if op == CmpOpKind::Ne { "!=" } else { "==" };
+                        Some(format!(
+                            "`{fname}` is a string: quote the value, `{fname} {sym} \"{}\"`",
+                            n.text
+                        ))
+                    } else {
+                        None
+                    };
+                    self.type_mismatch(f, "a numeric comparison", fname, ty, span, help);
+                    return None;
+                }
+                if let Some(cs) = cased {
+                    self.cased_not_allowed(f, cs, "a numeric comparison");
+                    return None;
+                }
+                let Some(v) = Number::parse(&n.text) else {
+                    self.err(f, bad_number(n));
+                    return None;
+                };
+                Some(match ordering {
+                    Some(o) => pred(Test::NumCmp { op: o, value: v }),
+                    None => negate(pred(Test::NumEq { values: vec![v] }), op),
+                })
+            }
+            ast::Operand::Lit(Literal::Bool(b, _)) => {
+                if ty != FieldType::Bool {
+                    self.type_mismatch(f, "a comparison with true/false", fname, ty, span, None);
+                    return None;
+                }
+                if ordering.is_some() {
+                    self.type_mismatch(f, "an ordering comparison", fname, ty, span, None);
+                    return None;
+                }
+                if let Some(cs) = cased {
+                    self.cased_not_allowed(f, cs, "a boolean comparison");
+                    return None;
+                }
+                Some(negate(pred(Test::BoolEq { value: *b }), op))
+            }
+        }
+    }
+
+    pub(super) fn type_mismatch(
+        &mut self,
+        f: usize,
+        what: &str,
+        field: &str,
+        ty: FieldType,
+        span: Span,
+        help: Option<String>,
+    ) {
+        self.err(
+            f,
+            CheckError::TypeMismatch {
+                what: what.to_string(),
+                field: field.to_string(),
+                ty: ty.name(),
+                span: span.into(),
+                help,
+            },
+        );
+    }
+
+    pub(super) fn cased_not_allowed(&mut self, f: usize, span: Span, what: &str) {
+        self.err(
+            f,
+            CheckError::BadValue {
+                reason: format!("`cased` does not apply to {what}"),
+                span: span.into(),
+                help: Some("`cased` makes string comparisons case-sensitive; remove it".into()),
+            },
+        );
+    }
+}
