@@ -114,7 +114,7 @@ impl SourceCode for WindowSource<'_> {
     ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
         let c = self.window.text.read_span(span, before, after)?;
         let (line, column) = if before == 0 && after == 0 {
-            let orig = self.window.unmap(span.offset()).min(self.original.len());
+            let orig = floor_boundary(self.original, self.window.unmap(span.offset()));
             let line_start = self.original[..orig].rfind('\n').map_or(0, |i| i + 1);
             (c.line(), orig - line_start)
         } else {

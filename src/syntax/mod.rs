@@ -157,7 +157,7 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
                 Err(errors)
             }
         }
-        Err(e) => Err(vec![from_pest(e, text.len())]),
+        Err(e) => Err(vec![from_pest(e, text)]),
     }
 }
 
@@ -168,7 +168,7 @@ fn parse_text(text: &str, errors: &mut Vec<SyntaxError>) -> Option<ast::File> {
             Some(build::file(file, errors))
         }
         Err(e) => {
-            errors.push(from_pest(e, text.len()));
+            errors.push(from_pest(e, text));
             None
         }
     }
@@ -345,7 +345,8 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
     })
 }
 
-fn from_pest(e: pest::error::Error<Rule>, len: usize) -> SyntaxError {
+fn from_pest(e: pest::error::Error<Rule>, text: &str) -> SyntaxError {
+    let len = text.len();
     use pest::error::{ErrorVariant, InputLocation};
     let (mut start, mut end) = match e.location {
         InputLocation::Pos(p) => (p, p),
@@ -394,8 +395,18 @@ fn from_pest(e: pest::error::Error<Rule>, len: usize) -> SyntaxError {
     } else {
         "unexpected".to_string()
     };
-    let end = end.max(start + 1).min(len.max(1));
-    let start = start.min(end.saturating_sub(1));
+    // At least one character, and never part of one: a label inside a multi-byte character
+    // cannot be shown (at the end of the file, the last character).
+    let start = if start >= len {
+        text.char_indices().next_back().map_or(0, |(i, _)| i)
+    } else {
+        floor_char(text, start)
+    };
+    let next = text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    let end = ceil_char(text, end.min(len)).max(next);
     SyntaxError::Unexpected {
         label: found,
         message,
@@ -404,9 +415,49 @@ fn from_pest(e: pest::error::Error<Rule>, len: usize) -> SyntaxError {
     }
 }
 
+/// The char boundary at or before `at`.
+fn floor_char(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The char boundary at or after `at`.
+fn ceil_char(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_spans_are_whole_characters() {
+        for text in [
+            "rule r {\n  title é",
+            "rule é",
+            "é",
+            "rule r { title \"\u{FFFD}",
+        ] {
+            let (_, errors) = parse(text);
+            assert!(!errors.is_empty(), "{text:?}");
+            for e in &errors {
+                let s = miette::Diagnostic::labels(e).unwrap().next().unwrap();
+                assert!(text.is_char_boundary(s.offset()), "{text:?}: {s:?}");
+                assert!(
+                    text.is_char_boundary(s.offset() + s.len()),
+                    "{text:?}: {s:?}"
+                );
+                assert!(s.offset() + s.len() <= text.len().max(1), "{text:?}: {s:?}");
+            }
+        }
+    }
 
     fn rule(matches: &str) -> String {
         format!("rule r {{\n  source m365.audit\n  match {matches}\n}}\n")
