@@ -559,6 +559,38 @@ fn a_diagnostic_on_a_huge_line_prints_a_window_of_it() {
     assert!(err.contains("…"));
 }
 
+/// A JSON error inside a test event is located by serde_json in bytes, which can fall inside
+/// a multi-byte character (here right after `\u`): the diagnostic labels the whole character
+/// and its line and column are reported, where the JSON report used to panic (found by the
+/// compile fuzz target).
+#[test]
+fn a_json_error_inside_a_multibyte_character_is_reported() {
+    let dir = scratch("json_mid_char");
+    let file = dir.join("r.trip");
+    std::fs::write(
+        &file,
+        "rule r {\n    source windows.process_creation\n    match Image contains \"a\"\n    test \"x\" expect match {\n        \"\\u\u{e9}\u{e9}\": \"a\"\n    }\n}\n",
+    )
+    .unwrap();
+    for json in [true, false] {
+        let mut args = vec!["check", file.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        let (code, _, err) = tripline(&args);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("tripline::syntax::bad_json"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        if json {
+            let line = err
+                .lines()
+                .find(|l| l.contains("bad_json"))
+                .expect("a bad_json line");
+            assert!(line.contains("\"line\":5"), "{line}");
+        }
+    }
+}
+
 /// `hunt` over EVTX-exported JSON (the shape of SigmaHQ's regression data) routes events by
 /// source: a Sysmon event 1 and an event 10 with the same TargetImage, and only the event 10
 /// is a `windows.process_access` record, as the Sentinel query (EventID == 10) and the SPL

@@ -125,7 +125,11 @@ impl FileDiagnostic {
 
     /// 1-based line and column of the primary label.
     pub fn line_col(&self) -> (usize, usize) {
-        let off = self.error.offset().min(self.text.len());
+        let mut off = self.error.offset().min(self.text.len());
+        // A label is meant to start on a character; never slice inside one.
+        while !self.text.is_char_boundary(off) {
+            off -= 1;
+        }
         let before = &self.text[..off];
         let line = before.matches('\n').count() + 1;
         let col = before.rfind('\n').map(|i| off - i).unwrap_or(off + 1);

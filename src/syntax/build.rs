@@ -210,10 +210,17 @@ fn json(x: &Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Option<serde_json::Val
                 }
                 off += line.len();
             }
-            let off = off.min(s.end.saturating_sub(1));
+            // serde_json counts columns in bytes: the place may be inside a multi-byte
+            // character, so the label covers that whole character.
+            let text = x.as_str();
+            let mut at = off.min(s.end.saturating_sub(1)).saturating_sub(s.start);
+            while at > 0 && !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let len = text[at..].chars().next().map_or(1, char::len_utf8);
             errors.push(SyntaxError::BadJson {
                 message: e.to_string(),
-                span: Span::new(off, off + 1).into(),
+                span: Span::new(s.start + at, s.start + at + len).into(),
             });
             None
         }
