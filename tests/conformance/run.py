@@ -798,6 +798,32 @@ def check_sigma_load(ctx) -> Check:
 # --------------------------------------------------------------------------------------
 
 
+def analyse_kql(ctx, ch, queries: list, name: str) -> tuple[int, int]:
+    """Run `queries` ([{id, query}]) through Microsoft's analyser against the published
+    schemas; every error fails `ch` with the text around it. Returns (errors, warnings)."""
+    inp = ctx.work / f"{name}.json"
+    inp.write_text(json.dumps({"database": "db", "schemas": ctx.kql_schemas, "queries": queries}), encoding="utf-8")
+    p = subprocess.run([NODE, str(HERE / "kusto" / "analyse.js"), str(inp)], capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        ch.fail(f"analyse.js exited {p.returncode}: {p.stderr.strip()[-500:]}")
+    by_id = {q["id"]: q["query"] for q in queries}
+    errors = warnings = seen = 0
+    for line in p.stdout.split("\n"):
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        seen += 1
+        for e in d["errors"]:
+            errors += 1
+            q = by_id[d["id"]]
+            frag = q[max(0, e["start"] - 30): e["start"] + e["length"] + 30].replace("\n", " ")
+            ch.fail(f"{d['id']}: {e['code']} {e['message']} near `{frag}`")
+        warnings += len(d["warnings"])
+    if seen != len(queries):
+        ch.fail(f"analyse.js answered {seen} of {len(queries)} queries")
+    return errors, warnings
+
+
 def check_kusto_analyse(ctx) -> Check:
     ch = Check("kusto-analyse")
     queries = []
@@ -812,26 +838,7 @@ def check_kusto_analyse(ctx) -> Check:
     if not queries:
         ch.summary = "0 queries"
         return ch
-    inp = ctx.work / "kusto-analyse.json"
-    inp.write_text(json.dumps({"database": "db", "schemas": ctx.kql_schemas, "queries": queries}), encoding="utf-8")
-    p = subprocess.run([NODE, str(HERE / "kusto" / "analyse.js"), str(inp)], capture_output=True, text=True)
-    if p.returncode not in (0, 1):
-        ch.fail(f"analyse.js exited {p.returncode}: {p.stderr.strip()[-500:]}")
-    errors = warnings = 0
-    seen = 0
-    for line in p.stdout.split("\n"):
-        if not line.strip():
-            continue
-        d = json.loads(line)
-        seen += 1
-        for e in d["errors"]:
-            errors += 1
-            q = next(x["query"] for x in queries if x["id"] == d["id"])
-            frag = q[max(0, e["start"] - 30): e["start"] + e["length"] + 30].replace("\n", " ")
-            ch.fail(f"{d['id']}: {e['code']} {e['message']} near `{frag}`")
-        warnings += len(d["warnings"])
-    if seen != len(queries):
-        ch.fail(f"analyse.js answered {seen} of {len(queries)} queries")
+    errors, warnings = analyse_kql(ctx, ch, queries, "kusto-analyse")
     ref = "; ".join(f"{k}: {len(v)} rules refused by the compiler ({ctx.compiled['kql-' + k].refusals()})"
                     for k, v in refused.items() if v)
     for k, v in refused.items():
@@ -1037,14 +1044,6 @@ def check_corpus_kql(ctx) -> Check:
                            capture_output=True, text=True)
         if p.returncode not in (0, 1):
             ch.fail(f"convert-sigma ({flavor}) exited {p.returncode}: {p.stderr.strip()[-500:]}")
-        placeholder = set()
-        for line in p.stderr.splitlines():
-            try:
-                d = json.loads(line)
-            except ValueError:
-                continue
-            if d.get("code", "").endswith("unmapped_logsource"):
-                placeholder.add(d.get("path"))
         n = 0
         for f in sorted(out.iterdir()):
             text = f.read_text(encoding="utf-8")
@@ -1052,27 +1051,9 @@ def check_corpus_kql(ctx) -> Check:
                 continue  # the placeholder table: no published schema to check against
             queries.append({"id": f"{flavor}/{f.name}", "query": text})
             n += 1
-        counts[flavor] = (n, len(placeholder))
-    inp = ctx.work / "corpus-kql.json"
-    inp.write_text(json.dumps({"database": "db", "schemas": ctx.kql_schemas, "queries": queries}), encoding="utf-8")
-    p = subprocess.run([NODE, str(HERE / "kusto" / "analyse.js"), str(inp)], capture_output=True, text=True)
-    if p.returncode not in (0, 1):
-        ch.fail(f"analyse.js exited {p.returncode}: {p.stderr.strip()[-500:]}")
-    by_id = {q["id"]: q["query"] for q in queries}
-    errors = seen = 0
-    for line in p.stdout.split("\n"):
-        if not line.strip():
-            continue
-        d = json.loads(line)
-        seen += 1
-        for e in d["errors"]:
-            errors += 1
-            q = by_id[d["id"]]
-            frag = q[max(0, e["start"] - 30): e["start"] + e["length"] + 30].replace("\n", " ")
-            ch.fail(f"{d['id']}: {e['code']} {e['message']} near `{frag}`")
-    if seen != len(queries):
-        ch.fail(f"analyse.js answered {seen} of {len(queries)} queries")
-    ch.summary = (", ".join(f"{k} {n} queries on real tables" for k, (n, _) in counts.items())
+        counts[flavor] = n
+    errors, _ = analyse_kql(ctx, ch, queries, "corpus-kql")
+    ch.summary = (", ".join(f"{k} {n} queries on real tables" for k, n in counts.items())
                   + f", {errors} analyser errors")
     return ch
 
