@@ -150,9 +150,18 @@ fn wildcards_and_escapes() {
         ir("    sel:\n        F: 'C:\\\\*'\n    condition: sel"),
         r#"F:string like ["C:\\*"]"#
     );
+    // Escaped and real wildcards together: a regex with the operator's anchors.
     assert_eq!(
-        refused("    sel:\n        F: 'a\\*b*'\n    condition: sel"),
-        ["tripline::sigma_in::escaped_wildcard"]
+        ir("    sel:\n        F: 'a\\*b*'\n    condition: sel"),
+        r#"F:string re "(?s)^a\\*b.*$""#
+    );
+    assert_eq!(
+        ir("    sel:\n        F|contains: ' ?:\\\\\\*.'\n    condition: sel"),
+        r#"F:string re "(?s) .:\\\\\\*\\.""#
+    );
+    assert_eq!(
+        ir("    sel:\n        F|endswith: '\\?x*'\n    condition: sel"),
+        r#"F:string re "(?s)\\?x.*$""#
     );
 }
 
@@ -248,8 +257,38 @@ fn cidr_exists_numbers_null_fieldref() {
         ir("    sel:\n        F|fieldref: G\n    condition: sel"),
         "F:string == field G:string"
     );
+    // A boolean on a string field is its text (Sysmon's `Signed`); on a bool field, itself.
     assert_eq!(
-        refused("    sel:\n        F: ''\n    condition: sel"),
+        ir("    sel:\n        F: true\n    condition: sel"),
+        r#"F:string eq any ["true"]"#
+    );
+    assert_eq!(
+        refused("    sel:\n        F|contains: true\n    condition: sel"),
+        ["tripline::sigma_in::bad_value"]
+    );
+    // A lone `''` is `missing`, as `null` is, with a warning; `[null, '']` needs none.
+    assert_eq!(
+        ir("    sel:\n        F: ''\n    condition: sel"),
+        "not F:string exists"
+    );
+    assert_eq!(
+        ir("    sel:\n        F: ['-', '']\n    condition: sel"),
+        r#"(F:string eq any ["-"] or not F:string exists)"#
+    );
+    let warned = |d: &str| -> Vec<String> {
+        read(d)
+            .warnings
+            .iter()
+            .map(|w| miette::Diagnostic::code(w).unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        warned("    sel:\n        F: ''\n    condition: sel"),
+        ["tripline::sigma_in::empty_is_missing"]
+    );
+    assert!(warned("    sel:\n        F: [null, '']\n    condition: sel").is_empty());
+    assert_eq!(
+        refused("    sel:\n        F|all: ['a', '']\n    condition: sel"),
         ["tripline::sigma_in::empty_string"]
     );
     assert_eq!(
@@ -344,7 +383,10 @@ fn refusals() {
         sel("        F|contains|base64: 'x'"),
         ["tripline::sigma_in::bad_modifiers"]
     );
-    assert_eq!(sel("        F: true"), ["tripline::sigma_in::bad_value"]);
+    assert_eq!(
+        sel("        F|startswith: true"),
+        ["tripline::sigma_in::bad_value"]
+    );
     assert_eq!(sel("        F: {a: 1}"), ["tripline::sigma_in::bad_value"]);
     assert_eq!(
         sel("        F|exists: 'yes'"),

@@ -91,7 +91,7 @@ pub enum SigmaInError {
     #[error("`{key}`: the empty string is not supported")]
     #[diagnostic(
         code(tripline::sigma_in::empty_string),
-        help("tripline has no `== \"\"`: an empty field is missing, and `missing` also holds for an absent field, which Sigma's `''` does not match; `[null, '']` together is read as `missing`")
+        help("tripline has no test for an empty value other than `missing` (absent, null or empty): `''` is read as `missing` only as a plain value, not with `contains`, `startswith`, `endswith` or `all`")
     )]
     EmptyString {
         /// The field key.
@@ -206,6 +206,18 @@ pub enum SigmaInError {
     KeywordsAsFields {
         /// Where.
         #[label("keywords")]
+        span: SourceSpan,
+    },
+    /// A lone `''` read as the language's `missing` (a warning).
+    #[error("`''` is read as: the field is missing (absent, null or empty)")]
+    #[diagnostic(
+        code(tripline::sigma_in::empty_is_missing),
+        severity(Warning),
+        help("the language has one notion of an empty field, as `null` has: an empty, null or absent field is missing (KQL, for one, cannot tell an absent string column from an empty one); write `[null, '']` to say so and silence this warning")
+    )]
+    EmptyIsMissing {
+        /// Where.
+        #[label("empty value")]
         span: SourceSpan,
     },
     /// A field that the catalog source of the rule's logsource does not have.

@@ -217,9 +217,42 @@ impl Reader<'_> {
             ));
             return None;
         }
-        if it.values.iter().any(|v| matches!(v, Scalar::Bool(_))) && it.op != Op::Exists {
-            self.errors
-                .push(bad_value("boolean values are only read with `exists`"));
+        let has_bool = it.values.iter().any(|v| matches!(v, Scalar::Bool(_)));
+        if has_bool && it.op == Op::Str(StrOp::Eq) && !it.all && !it.cased {
+            // A boolean compared with a field: a bool field's boolean equality; on a string
+            // field (Sysmon's `Signed` is the text `true`/`false`), the value's text, as the
+            // language compares a JSON boolean with a string (case-insensitively).
+            let bools: Vec<bool> = it
+                .values
+                .iter()
+                .filter_map(|v| match v {
+                    Scalar::Bool(b) => Some(*b),
+                    _ => None,
+                })
+                .collect();
+            if ty == FieldType::Bool && bools.len() == it.values.len() {
+                return Some(or(bools
+                    .into_iter()
+                    .map(|value| pred(Test::BoolEq { value }))
+                    .collect()));
+            }
+            if ty == FieldType::String {
+                let mut text = it.clone();
+                text.values = it
+                    .values
+                    .iter()
+                    .map(|v| match v {
+                        Scalar::Bool(b) => Scalar::Str(b.to_string()),
+                        v => v.clone(),
+                    })
+                    .collect();
+                return self.item(&text, types);
+            }
+        }
+        if has_bool && it.op != Op::Exists {
+            self.errors.push(bad_value(
+                "boolean values are read with `exists`, as plain values of a bool field, and as text on a string field",
+            ));
             return None;
         }
         let texts = || -> Vec<String> {
@@ -237,17 +270,24 @@ impl Reader<'_> {
                 let mut parts = Vec::new();
                 let mut plain = Vec::new();
                 let mut globs = Vec::new();
+                let mut regexes = Vec::new();
                 let mut nums = Vec::new();
                 let has_empty = it
                     .values
                     .iter()
                     .any(|v| matches!(v, Scalar::Str(s) if s.is_empty()));
-                if has_empty && !(has_null && op == StrOp::Eq) {
+                // `''` equals only an empty value; in the language an empty value is missing,
+                // as `null` is: both read as `missing` (one notion of an empty field).
+                let empty_is_missing = has_empty && op == StrOp::Eq && !it.all;
+                if has_empty && !empty_is_missing {
                     self.errors.push(SigmaInError::EmptyString {
                         key: it.key.clone(),
                         span: sp(it.span),
                     });
                     return None;
+                }
+                if empty_is_missing && !has_null {
+                    self.used_empty.get_or_insert(it.span);
                 }
                 for v in &it.values {
                     let s = match v {
@@ -270,16 +310,27 @@ impl Reader<'_> {
                         continue; // absorbed by `null`
                     }
                     match parse_sigma_string(s) {
-                        Err(()) => {
-                            self.errors.push(SigmaInError::EscapedWildcard {
-                                key: it.key.clone(),
-                                value: s.clone(),
-                                span: sp(it.span),
-                            });
-                            return None;
+                        Parsed::Regex(body) => {
+                            // Escaped and real wildcards: a regex over the whole value with
+                            // the operator's anchors (`.` with `(?s)` is any one character).
+                            let pattern = match op {
+                                StrOp::Eq => format!("(?s)^{body}$"),
+                                StrOp::Contains => format!("(?s){body}"),
+                                StrOp::StartsWith => format!("(?s)^{body}"),
+                                StrOp::EndsWith => format!("(?s){body}$"),
+                            };
+                            if let Err(reason) = crate::check::portable_regex(&pattern) {
+                                self.errors.push(SigmaInError::EscapedWildcard {
+                                    key: it.key.clone(),
+                                    value: format!("{s} ({reason})"),
+                                    span: sp(it.span),
+                                });
+                                return None;
+                            }
+                            regexes.push(pattern);
                         }
-                        Ok(Parsed::Plain(p)) => plain.push(p),
-                        Ok(Parsed::Glob(g)) => {
+                        Parsed::Plain(p) => plain.push(p),
+                        Parsed::Glob(g) => {
                             let g = match op {
                                 StrOp::Eq => g,
                                 StrOp::Contains => {
@@ -343,7 +394,13 @@ impl Reader<'_> {
                         parts.push(pred(Test::NumEq { values: nums }));
                     }
                 }
-                if has_null {
+                for pattern in regexes {
+                    parts.push(pred(Test::Regex {
+                        pattern,
+                        cased: it.cased,
+                    }));
+                }
+                if has_null || empty_is_missing {
                     parts.push(Expr::Not(Box::new(pred(Test::Exists))));
                 }
                 Some(combine(parts, it.all))

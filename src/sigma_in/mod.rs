@@ -274,6 +274,7 @@ fn read_doc(
         keyword_fields,
         placeholders,
         used_keywords: None,
+        used_empty: None,
     }
     .rule(&doc)?;
     r.rule.expr = canonical(std::mem::replace(&mut r.rule.expr, Expr::And(Vec::new())));
@@ -301,6 +302,9 @@ struct Reader<'t> {
     placeholders: Option<&'t modifiers::Placeholders>,
     /// Whether a keyword selection was read (its meaning is the language's keyword search).
     used_keywords: Option<Span>,
+    /// Where a lone `''` was first read as `missing` (a warning: Sigma's `''` alone does not
+    /// match an absent field, the language's `missing` does).
+    used_empty: Option<Span>,
 }
 
 /// A scalar value as written in a selection.
@@ -408,15 +412,23 @@ fn or(mut xs: Vec<Expr>) -> Expr {
 enum Parsed {
     Plain(String),
     Glob(String),
+    /// Escaped and real wildcards together: the language's glob has no escape, so the value
+    /// is an unanchored regex body (`*` is `.*`, `?` is `.`, everything else literal).
+    Regex(String),
 }
 
-/// Split a Sigma string into literal text and wildcards. `Err(())` when it holds both an
-/// escaped wildcard and a real one.
-fn parse_sigma_string(s: &str) -> Result<Parsed, ()> {
+/// Split a Sigma string into literal text and wildcards.
+fn parse_sigma_string(s: &str) -> Parsed {
     let mut plain = String::new();
     let mut glob = String::new();
+    let mut regex = String::new();
     let mut wild = false;
     let mut escaped_wild = false;
+    fn literal(c: char, plain: &mut String, glob: &mut String, regex: &mut String) {
+        plain.push(c);
+        glob.push(c);
+        regex.push_str(&regex_syntax::escape(c.encode_utf8(&mut [0; 4])));
+    }
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -424,33 +436,26 @@ fn parse_sigma_string(s: &str) -> Result<Parsed, ()> {
                 Some(&n @ ('*' | '?')) => {
                     chars.next();
                     escaped_wild = true;
-                    plain.push(n);
-                    glob.push(n);
+                    literal(n, &mut plain, &mut glob, &mut regex);
                 }
                 Some('\\') => {
                     chars.next();
-                    plain.push('\\');
-                    glob.push('\\');
+                    literal('\\', &mut plain, &mut glob, &mut regex);
                 }
-                _ => {
-                    plain.push('\\');
-                    glob.push('\\');
-                }
+                _ => literal('\\', &mut plain, &mut glob, &mut regex),
             },
             '*' | '?' => {
                 wild = true;
                 glob.push(c);
+                regex.push_str(if c == '*' { ".*" } else { "." });
             }
-            c => {
-                plain.push(c);
-                glob.push(c);
-            }
+            c => literal(c, &mut plain, &mut glob, &mut regex),
         }
     }
     match (wild, escaped_wild) {
-        (true, true) => Err(()),
-        (true, false) => Ok(Parsed::Glob(glob)),
-        (false, _) => Ok(Parsed::Plain(plain)),
+        (true, true) => Parsed::Regex(regex),
+        (true, false) => Parsed::Glob(glob),
+        (false, _) => Parsed::Plain(plain),
     }
 }
 
@@ -587,6 +592,10 @@ impl Reader<'_> {
             .used_keywords
             .map(|at| SigmaInError::KeywordsAsFields { span: sp(at) })
             .into_iter()
+            .chain(
+                self.used_empty
+                    .map(|at| SigmaInError::EmptyIsMissing { span: sp(at) }),
+            )
             .collect();
         Ok(SigmaRule {
             rule,
