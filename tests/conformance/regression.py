@@ -38,6 +38,7 @@ def run(ctx, h, Check) -> "Check":
     root = Path(__file__).resolve().parent.parent.parent.parent / "shared" / "corpus"
     corpus, data = root / "sigmahq", root / "sigmahq-regression"
     if not corpus.is_dir() or not data.is_dir():
+        ch.skipped = True
         ch.summary = f"SKIPPED: SigmaHQ corpus or regression data not found under {root}"
         return ch
     rules = index_rules(corpus)
