@@ -30,7 +30,7 @@ struct Cli {
 /// The target a command compiles for.
 #[derive(Args, Clone)]
 pub struct TargetArgs {
-    /// The target: kql, spl or sigma.
+    /// The target: kql, spl, sigma, trip, duckdb or spark.
     #[arg(long, short)]
     pub target: String,
     /// The target's flavor (kql: sentinel or defender).
@@ -39,6 +39,10 @@ pub struct TargetArgs {
     /// SPL: the index to search instead of the catalog's default.
     #[arg(long)]
     pub index: Option<String>,
+    /// SQL (duckdb, spark): put this before every table name derived from a source's name
+    /// (`lake.` for a schema or database).
+    #[arg(long)]
+    pub table_prefix: Option<String>,
 }
 
 /// A user catalog on top of the built-in one.
@@ -110,6 +114,7 @@ fn options(t: &TargetArgs, catalog: Catalog) -> Result<Options, ExitCode> {
         .map_err(io::fail_usage)?
         .with_catalog(catalog);
     opts.target_opts.spl_index = t.index.clone();
+    opts.target_opts.table_prefix = t.table_prefix.clone();
     Ok(opts)
 }
 

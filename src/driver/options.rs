@@ -73,6 +73,7 @@ impl Options {
                     Some(flavor)
                 },
                 spl_index: None,
+                table_prefix: None,
             },
             artifact: false,
             strict: false,

@@ -48,7 +48,7 @@ pub use lex::{quote_ident, quote_string, quote_verbatim};
 
 use super::guards::{guarded, Guard};
 use super::logic::{Negation, Node, Style};
-use super::text::{caseful_non_ascii, RegexDialect};
+use super::text::{caseful_non_ascii, with_case_insensitive, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
 use crate::ir::{self, Expr, Field, Number, Pred, Quant, StrOp, Test};
@@ -604,6 +604,7 @@ mod tests {
         let opts = TargetOptions {
             flavor: flavor.map(str::to_string),
             spl_index: None,
+            table_prefix: None,
         };
         let key = Kql.catalog_key(flavor.unwrap_or("sentinel"));
         let ctx = Ctx {

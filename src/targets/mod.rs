@@ -9,11 +9,14 @@ use crate::catalog::Source;
 use crate::ir;
 
 pub mod attack;
+pub mod duckdb;
 pub mod guards;
 pub mod kql;
 pub mod logic;
 pub mod sigma;
+pub mod spark;
 pub mod spl;
+pub mod sql;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 pub mod text;
@@ -26,6 +29,8 @@ pub struct TargetOptions {
     pub flavor: Option<String>,
     /// SPL: the index to search instead of the catalog's default.
     pub spl_index: Option<String>,
+    /// SQL: put before every derived table name (`lake.` for a schema).
+    pub table_prefix: Option<String>,
 }
 
 /// What a target gets besides the rule.
@@ -193,7 +198,14 @@ pub trait Target: Sync {
 
 /// Every target, in a fixed order.
 pub fn registry() -> Vec<&'static dyn Target> {
-    vec![&kql::Kql, &spl::Spl, &sigma::Sigma, &trip::Trip]
+    vec![
+        &kql::Kql,
+        &spl::Spl,
+        &sigma::Sigma,
+        &trip::Trip,
+        &duckdb::DUCKDB,
+        &spark::SPARK,
+    ]
 }
 
 /// Look a target up by name.

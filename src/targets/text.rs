@@ -61,6 +61,23 @@ impl RegexDialect {
     }
 }
 
+/// Make a user pattern case-insensitive: merge `i` into a leading flag group such as
+/// `(?s)` (giving `(?is)`), otherwise prefix `(?i)`.
+pub fn with_case_insensitive(p: &str) -> String {
+    if let Some(rest) = p.strip_prefix("(?") {
+        if let Some(end) = rest.find(')') {
+            let flags = &rest[..end];
+            if !flags.is_empty() && flags.chars().all(|c| c.is_ascii_alphabetic()) {
+                if flags.contains('i') {
+                    return p.to_string();
+                }
+                return format!("(?i{flags}){}", &rest[end + 1..]);
+            }
+        }
+    }
+    format!("(?i){p}")
+}
+
 /// The first non-ASCII character of `s` that has a case mapping. The language folds case by
 /// Unicode's simple case mapping; the targets' case-insensitive operators are not known to
 /// fold such letters the same way, so a case-insensitive test with one is written otherwise

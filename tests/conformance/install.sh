@@ -3,6 +3,7 @@
 #   - npm  @kusto/language-service-next (kusto/package.json + package-lock.json) -> kusto/node_modules (npm ci)
 #   - PyPI pySigma, pySigma-backend-sqlite, pySigma-validators-sigmahq, duckdb-kql (requirements.txt)
 #          -> .deps/venv
+#   - PyPI pyspark, py4j (requirements-spark.txt) -> the same venv; Java 17 from apt if absent
 # Idempotent: each part is skipped when a stamp file records that the same pinned
 # inputs were already installed with the same interpreter/runtime. FORCE=1 reinstalls.
 # Env: PYTHON (default python3), FORCE=1.
@@ -52,7 +53,7 @@ if [ "$FORCE" != 1 ] && [ -f "$py_stamp" ] && [ "$(cat "$py_stamp")" = "$py_want
   log "venv: up to date"
 else
   log "venv: creating $VENV"
-  rm -f "$py_stamp"
+  rm -f "$py_stamp" "$DEPS/spark.stamp"
   rm -rf "$VENV"
   "$PYTHON" -m venv "$VENV"
   # Binary wheels only: every pinned package ships a wheel for CPython 3.11 on
@@ -63,6 +64,28 @@ else
   "$VENV/bin/python" -c 'import sigma, sigma.backends.sqlite, duckdb_kql, duckdb' \
     || die "python packages failed to import"
   printf '%s\n' "$py_want" > "$py_stamp"
+fi
+
+# ---------- PySpark (the `spark` check) ----------
+spark_stamp="$DEPS/spark.stamp"
+spark_want="$(hash_of "$HERE/requirements-spark.txt") $py_want"
+if [ "$FORCE" != 1 ] && [ -f "$spark_stamp" ] && [ "$(cat "$spark_stamp")" = "$spark_want" ]; then
+  log "pyspark: up to date"
+else
+  if ! command -v java >/dev/null; then
+    if command -v apt-get >/dev/null; then
+      log "pyspark: installing Java 17 (apt)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
+        || die "could not install Java for PySpark"
+    else
+      die "PySpark needs Java on PATH"
+    fi
+  fi
+  log "pyspark: installing (a source archive, about 30 s)"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" install --quiet --no-input --no-deps \
+    -r "$HERE/requirements-spark.txt" || die "pyspark install failed"
+  "$VENV/bin/python" -c 'import pyspark' || die "pyspark failed to import"
+  printf '%s\n' "$spark_want" > "$spark_stamp"
 fi
 
 log "done in $(( $(date +%s) - start ))s (python: $VENV/bin/python, kusto: $HERE/kusto/node_modules)"

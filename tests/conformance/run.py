@@ -102,6 +102,7 @@ class Check:
         self.failed = False
         self.details: list[str] = []
         self.summary = ""
+        self.skipped = False  # the check could not run (its input is absent): reported, not passed
 
     def detail(self, msg: str) -> None:
         self.details.append(msg)
@@ -798,11 +799,13 @@ def check_sigma_load(ctx) -> Check:
 # --------------------------------------------------------------------------------------
 
 
-def analyse_kql(ctx, ch, queries: list, name: str) -> tuple[int, int]:
+def analyse_kql(ctx, ch, queries: list, name: str, schemas: dict | None = None) -> tuple[int, int]:
     """Run `queries` ([{id, query}]) through Microsoft's analyser against the published
-    schemas; every error fails `ch` with the text around it. Returns (errors, warnings)."""
+    schemas (or `schemas`); every error fails `ch` with the text around it. Returns
+    (errors, warnings)."""
     inp = ctx.work / f"{name}.json"
-    inp.write_text(json.dumps({"database": "db", "schemas": ctx.kql_schemas, "queries": queries}), encoding="utf-8")
+    inp.write_text(json.dumps({"database": "db", "schemas": schemas or ctx.kql_schemas, "queries": queries}),
+                   encoding="utf-8")
     p = subprocess.run([NODE, str(HERE / "kusto" / "analyse.js"), str(inp)], capture_output=True, text=True)
     if p.returncode not in (0, 1):
         ch.fail(f"analyse.js exited {p.returncode}: {p.stderr.strip()[-500:]}")
@@ -1025,39 +1028,6 @@ def check_regression(ctx) -> Check:
     return mod.run(ctx, helpers, Check)
 
 
-def check_corpus_kql(ctx) -> Check:
-    """Every KQL query tripline writes for the SigmaHQ corpus on a real table (not the
-    placeholder), Sentinel and Defender XDR, through Microsoft's analyser against the
-    published schemas (schemas/kql.json). Skipped loudly without the corpus."""
-    ch = Check("corpus-kql")
-    corpus = REPO.parent / "shared" / "corpus" / "sigmahq"
-    if not corpus.is_dir():
-        ch.summary = f"SKIPPED: SigmaHQ corpus not found at {corpus}"
-        return ch
-    queries = []
-    counts = {}
-    for flavor in ("sentinel", "defender"):
-        out = ctx.work / f"corpus-kql-{flavor}"
-        out.mkdir(exist_ok=True)
-        p = subprocess.run([str(ctx.tl.binary), "convert-sigma", str(corpus), "--target", "kql",
-                            "--flavor", flavor, "--out", str(out), "--json"],
-                           capture_output=True, text=True)
-        if p.returncode not in (0, 1):
-            ch.fail(f"convert-sigma ({flavor}) exited {p.returncode}: {p.stderr.strip()[-500:]}")
-        n = 0
-        for f in sorted(out.iterdir()):
-            text = f.read_text(encoding="utf-8")
-            if text.startswith("SigmaEvents"):
-                continue  # the placeholder table: no published schema to check against
-            queries.append({"id": f"{flavor}/{f.name}", "query": text})
-            n += 1
-        counts[flavor] = n
-    errors, _ = analyse_kql(ctx, ch, queries, "corpus-kql")
-    ch.summary = (", ".join(f"{k} {n} queries on real tables" for k, n in counts.items())
-                  + f", {errors} analyser errors")
-    return ch
-
-
 # --------------------------------------------------------------------------------------
 # (c) duckdb-kql execution
 # --------------------------------------------------------------------------------------
@@ -1266,10 +1236,15 @@ def true_cidr(value: str, net) -> bool | None:
 def sigma_constructs(yml_text: str):
     """Constructs of an emitted Sigma rule that the SQLite backend gets wrong, by field."""
     from sigma.collection import SigmaCollection
-    from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+
+    return sigma_constructs_of(SigmaCollection.from_yaml(yml_text))
+
+
+def sigma_constructs_of(coll):
+    """sigma_constructs() of an already loaded SigmaCollection."""
+    from sigma.rule import SigmaDetection, SigmaRule
     from sigma.types import SigmaCIDRExpression, SigmaCompareExpression, SigmaExists
 
-    coll = SigmaCollection.from_yaml(yml_text)
     info = {"keywords": False, "correlation": False, "cidr": [], "compare": set(), "exists": set(), "fields": set()}
     for r in coll.rules:
         if not isinstance(r, SigmaRule):
@@ -2986,10 +2961,37 @@ def main(argv: list[str]) -> int:
         "kql-sentinel": ctx.tl.compile("kql", ctx.work / "kql-sentinel", flavor="sentinel"),
         "kql-defender": ctx.tl.compile("kql", ctx.work / "kql-defender", flavor="defender"),
         "spl": ctx.tl.compile("spl", ctx.work / "spl"),
+        "duckdb": ctx.tl.compile("duckdb", ctx.work / "duckdb-sql"),
+        "spark": ctx.tl.compile("spark", ctx.work / "spark-sql"),
     }
     checks = []
+    corpus = load_script("tripline_conf_corpus", HERE / "corpus.py")
+
+    def check_corpus(ctx):
+        return corpus.check(ctx, sys.modules[__name__])
+
+    lake = load_script("tripline_conf_lake", HERE / "lake.py")
+
+    def check_duckdb(ctx):
+        return lake.check(ctx, sys.modules[__name__], "duckdb")
+
+    def check_spark(ctx):
+        return lake.check(ctx, sys.modules[__name__], "spark")
+
+    def check_duckdb_escaping(ctx):
+        return lake.check_escaping(ctx, sys.modules[__name__], "duckdb")
+
+    def check_spark_escaping(ctx):
+        return lake.check_escaping(ctx, sys.modules[__name__], "spark")
+
+    def check_duckdb_regex(ctx):
+        return lake.check_regex(ctx, sys.modules[__name__], "duckdb")
+
+    def check_spark_regex(ctx):
+        return lake.check_regex(ctx, sys.modules[__name__], "spark")
+
     for fn in (check_sigma_load, check_kusto_analyse, check_catalog_kql, check_recognition, check_duckdb_kql, check_sigma_sqlite,
-               check_spl_structure, check_escaping, check_stateful, check_regression, check_corpus_kql):
+               check_spl_structure, check_escaping, check_stateful, check_duckdb, check_spark, check_duckdb_escaping, check_spark_escaping, check_duckdb_regex, check_spark_regex, check_regression, check_corpus):
         name = fn.__name__.replace("check_", "").replace("_", "-")
         if args.only and name not in args.only.split(","):
             continue
@@ -3005,8 +3007,10 @@ def main(argv: list[str]) -> int:
         ch.report()
         checks.append(ch)
     failed = sum(1 for c in checks if c.failed)
+    skipped = [c.name for c in checks if c.skipped]
     note(f"conformance: done in {time.monotonic() - t0:.1f} s" + (f", work files in {ctx.work}" if args.work else ""))
-    note(f"{len(checks) - failed} passed, {failed} failed")
+    note(f"{len(checks) - failed - len(skipped)} passed, {failed} failed"
+         + (f" ({len(skipped)} skipped: {', '.join(skipped)})" if skipped else ""))
     if tmp:
         tmp.cleanup()
     return 1 if failed else 0

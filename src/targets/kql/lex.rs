@@ -166,23 +166,6 @@ pub(super) fn glob_body(p: &str) -> String {
     RE2.glob_body(p)
 }
 
-/// Make a user pattern case-insensitive: merge `i` into a leading flag group such as
-/// `(?s)` (giving `(?is)`), otherwise prefix `(?i)`.
-pub(super) fn with_case_insensitive(p: &str) -> String {
-    if let Some(rest) = p.strip_prefix("(?") {
-        if let Some(end) = rest.find(')') {
-            let flags = &rest[..end];
-            if !flags.is_empty() && flags.chars().all(|c| c.is_ascii_alphabetic()) {
-                if flags.contains('i') {
-                    return p.to_string();
-                }
-                return format!("(?i{flags}){}", &rest[end + 1..]);
-            }
-        }
-    }
-    format!("(?i){p}")
-}
-
 /// Whether KQL's case-insensitive operators cannot be trusted with `v`: it holds a
 /// non-ASCII character that has a case mapping (KQL documents ASCII-only folding).
 pub(super) fn needs_unicode_fold(v: &str) -> bool {

@@ -1,0 +1,163 @@
+//! The shared layer of the SQL targets (DuckDB, Spark SQL): one query shape, one predicate
+//! writer ([`expr`]) and two regex writers ([`regex`]); a [`Dialect`] supplies what differs
+//! between engines (identifier quoting, string literals, function names, the regex
+//! dialect, casts). A SQL target is its dialect and one line in the registry.
+//!
+//! The lake layout every SQL target reads (documented in `docs/catalog.md`, "Data lakes"):
+//! one table per catalog source, named after the source (`windows.process_creation` →
+//! `windows_process_creation`, with `--table-prefix` before it, or the catalog section's
+//! `table`), one row per record, and one text column per catalog field named exactly as
+//! the field (a dotted name is one column). Numbers and booleans are held as their text,
+//! `json` fields as their compact JSON text; a missing value is NULL or `''`.
+
+pub mod expr;
+pub mod regex;
+
+use super::logic::{Negation, Node, Style};
+use super::{unsupported, Ctx, Target, TargetError};
+use crate::ir;
+
+/// What differs between SQL engines.
+pub trait Dialect: Sync {
+    /// The name used with `--target`.
+    fn name(&self) -> &'static str;
+    /// An identifier, quoted so that any field name reads back as itself.
+    fn ident(&self, name: &str) -> String;
+    /// A string literal that reads back as exactly `s`.
+    fn string(&self, s: &str) -> String;
+    /// The prefix test function (`starts_with`).
+    fn starts_with(&self) -> &'static str;
+    /// The suffix test function (`ends_with`).
+    fn ends_with(&self) -> &'static str;
+    /// An unanchored regex search of `value` for the regex literal `pattern`.
+    fn regex_search(&self, value: &str, pattern: &str) -> String;
+    /// The language's (checked) regex as this engine reads it, or why it cannot be written.
+    fn regex(&self, pattern: &str, cased: bool) -> Result<String, String>;
+    /// A cast that gives NULL instead of failing (`TRY_CAST(e AS DOUBLE)`).
+    fn try_cast(&self, e: &str, ty: &str) -> String;
+    /// Globs are written as anchored regexes instead of `LIKE` (the engine's `LIKE` is
+    /// not exact).
+    fn globs_by_regex(&self) -> bool {
+        false
+    }
+}
+
+/// SQL's boolean tokens: `AND`/`OR`/`NOT`, chains of one connective merged, a chain
+/// parenthesised only as an operand.
+pub const STYLE: Style = Style {
+    and: " AND ",
+    or: " OR ",
+    truth: "TRUE",
+    falsity: "FALSE",
+    negation: Negation::Prefix("NOT"),
+    always_group: false,
+    flatten: true,
+    chain_max: usize::MAX,
+};
+
+/// A SQL target: a [`Dialect`] and the shared writer.
+pub struct SqlTarget(pub &'static dyn Dialect);
+
+impl SqlTarget {
+    /// The table a source's records are in.
+    fn table(&self, ctx: &Ctx) -> String {
+        let key = ctx.catalog_key;
+        let table = ctx.source.targets.get(key).and_then(|t| t.table.clone());
+        let prefix = ctx.opts.table_prefix.as_deref().unwrap_or("");
+        table.unwrap_or_else(|| format!("{prefix}{}", ctx.source_name.replace('.', "_")))
+    }
+}
+
+/// The column of each field: SQL engines resolve identifiers without regard to letter
+/// case, so fields whose names differ only in case (`OperationName`, `operationName`) are
+/// one column, named as the first of them in the catalog.
+fn columns(ctx: &Ctx) -> std::collections::HashMap<String, String> {
+    let mut first: std::collections::HashMap<String, String> = Default::default();
+    let mut out = std::collections::HashMap::new();
+    for name in ctx.source.fields.keys() {
+        let canon = first
+            .entry(name.to_lowercase())
+            .or_insert_with(|| name.clone());
+        out.insert(name.clone(), canon.clone());
+    }
+    out
+}
+
+impl Target for SqlTarget {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn extension(&self) -> &'static str {
+        "sql"
+    }
+
+    fn comment(&self, text: &str) -> String {
+        format!("-- {text}")
+    }
+
+    fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
+        let d = self.0;
+        let mut errors = Vec::new();
+        if let Some(st) = &rule.stage {
+            let what = match st {
+                ir::Stage::Threshold { .. } => "a threshold stage",
+                ir::Stage::FirstSeen { .. } => "a first-seen stage",
+                ir::Stage::Sequence { .. } => "a sequence stage",
+            };
+            errors.push(unsupported(
+                d.name(),
+                what,
+                st.span(),
+                "the SQL targets write single-event rules; stateful stages are not written yet",
+                Some("compile the rule for kql or spl, or hunt with `tripline hunt`"),
+            ));
+        }
+        let w = expr::Writer {
+            d,
+            columns: columns(ctx),
+        };
+        // A table may hold other records than the source's: the source's own `recognize`
+        // predicate selects them (unless the catalog section has the mapping pass add it).
+        let recognized = match (
+            &ctx.source.recognize,
+            ctx.source.targets.get(ctx.catalog_key),
+        ) {
+            (Some(r), t) if !t.is_some_and(|t| t.recognize) => {
+                crate::check::recognizer(ctx.source_name, ctx.source, &r.text).ok()
+            }
+            _ => None,
+        };
+        let mut conjuncts: Vec<&ir::Expr> = Vec::new();
+        for e in recognized.iter().chain(std::iter::once(&rule.expr)) {
+            match e {
+                ir::Expr::And(xs) => conjuncts.extend(xs.iter()),
+                e => conjuncts.push(e),
+            }
+        }
+        let mut lines = Vec::new();
+        for c in conjuncts {
+            match w.expr(c, false) {
+                Ok(n) => lines.push(n),
+                Err(e) => errors.extend(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut q = format!("SELECT *\nFROM {}\n", d.ident(&self.table(ctx)));
+        for (i, n) in lines.iter().enumerate() {
+            let text = match n {
+                Node::Or(_) if lines.len() > 1 => STYLE.render_operand(n),
+                _ => STYLE.render(n),
+            };
+            q.push_str(if i == 0 { "WHERE " } else { "  AND " });
+            q.push_str(&text);
+            q.push('\n');
+        }
+        Ok(q)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,411 @@
+"""The `duckdb` and `spark` conformance checks: the SQL targets executed on the engines.
+
+Called by run.py (`check(ctx, R, engine)`, R being the run.py module). Every rule of the
+library compiled with `--target duckdb` / `--target spark` runs on its own test cases, as
+rows of the lake layout the SQL targets read (src/targets/sql/mod.rs, docs/catalog.md):
+one table per source, one text column per catalog field named as the field; numbers and
+booleans as their JSON text, json fields as compact JSON text, missing = NULL. The verdict
+is whether the case's row is selected; it must equal the evaluator's (`tripline test
+--export`). DuckDB runs on the `duckdb` Python package, Spark SQL on PySpark (`local[1]`,
+one session for every query).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+
+class Unrepresentable(Exception):
+    """The event's value cannot be held by the layout exactly."""
+
+
+def cell(value, ftype: str):
+    """The text the layout holds for a JSON value of a field of type `ftype`."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        if "e" in text or "inf" in text or "nan" in text:
+            raise Unrepresentable(f"the number {text} has no plain decimal text")
+        return text
+    if isinstance(value, str):
+        return value
+    if ftype == "json":
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    raise Unrepresentable("an object or array in a field that is not of type json")
+
+
+def query_columns(query: str, engine: str) -> list[str]:
+    """The quoted identifiers of a query after its FROM line (the columns it reads; string
+    literals skipped): the source's fields and the keys its `recognize` predicate reads."""
+    body = query.split("\n", 2)[2] if query.count("\n") >= 2 else ""
+    quote = '"' if engine == "duckdb" else "`"
+    out, i, n = [], 0, len(body)
+    while i < n:
+        ch = body[i]
+        if ch == "'":
+            i += 1
+            while i < n:
+                if engine == "spark" and body[i] == "\\":
+                    i += 2
+                    continue
+                if body[i] == "'":
+                    if engine == "duckdb" and body[i + 1:i + 2] == "'":
+                        i += 2
+                        continue
+                    break
+                i += 1
+            i += 1
+        elif ch == quote:
+            j, name = i + 1, ""
+            while j < n:
+                if body[j] == quote:
+                    if body[j + 1:j + 2] == quote:
+                        name += quote
+                        j += 2
+                        continue
+                    break
+                name += body[j]
+                j += 1
+            out.append(name)
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def columns(fields: dict) -> dict:
+    """Column -> [(field, type)]: fields whose names differ only in letter case share the
+    column of the first (SQL engines resolve identifiers without regard to case)."""
+    out: dict = {}
+    first: dict = {}
+    for name, ftype in fields.items():
+        col = first.setdefault(name.lower(), name)
+        out.setdefault(col, []).append((name, ftype))
+    return out
+
+
+def rows_for(R, fields: dict, cases: list) -> tuple[list, dict]:
+    """Rows (column -> text or None, plus __line) for the cases; {case index: why} for the
+    cases the layout cannot hold."""
+    rows, bad = [], {}
+    cols = columns(fields)
+    for i, c in enumerate(cases):
+        try:
+            row = {}
+            for col, variants in cols.items():
+                texts = set()
+                for name, ftype in variants:
+                    v, _ = R.lookup(c["event"], name)
+                    t = cell(v, ftype)
+                    if t not in (None, ""):
+                        texts.add(t)
+                if len(texts) > 1:
+                    raise Unrepresentable(f"{' and '.join(n for n, _ in variants)} hold different values "
+                                          f"and are one column")
+                row[col] = texts.pop() if texts else None
+            row["__line"] = i + 1
+            rows.append(row)
+        except Unrepresentable as e:
+            bad[i] = str(e)
+    return rows, bad
+
+
+class DuckEngine:
+    name = "duckdb"
+
+    def __init__(self):
+        import duckdb
+
+        self.con = duckdb.connect()
+
+    def quote(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def load(self, table: str, fields: list, rows: list) -> None:
+        cols = [*fields, "__line"]
+        defs = ", ".join(f"{self.quote(c)} {'BIGINT' if c == '__line' else 'VARCHAR'}" for c in cols)
+        self.con.execute(f"CREATE OR REPLACE TABLE {self.quote(table)} ({defs})")
+        if rows:
+            ph = ", ".join("?" for _ in cols)
+            self.con.executemany(f"INSERT INTO {self.quote(table)} VALUES ({ph})",
+                                 [[r.get(c) for c in cols] for r in rows])
+
+    def run(self, query: str) -> set:
+        rel = self.con.execute(query)
+        names = [d[0] for d in rel.description]
+        li = names.index("__line")
+        return {r[li] for r in rel.fetchall()}
+
+
+class SparkEngine:
+    name = "spark"
+
+    def __init__(self):
+        os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        from pyspark.sql import SparkSession
+
+        self.spark = (SparkSession.builder.master("local[1]").appName("tripline-conformance")
+                      .config("spark.ui.enabled", "false")
+                      .config("spark.ui.showConsoleProgress", "false")
+                      .config("spark.sql.shuffle.partitions", "1")
+                      .config("spark.driver.memory", "1g")
+                      .getOrCreate())
+        self.spark.sparkContext.setLogLevel("ERROR")
+
+    def quote(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def load(self, table: str, fields: list, rows: list) -> None:
+        from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+        cols = [*fields, "__line"]
+        schema = StructType([StructField(c, LongType() if c == "__line" else StringType(), True) for c in cols])
+        df = self.spark.createDataFrame([tuple(r.get(c) for c in cols) for r in rows], schema)
+        df.createOrReplaceTempView(table)
+
+    def run(self, query: str) -> set:
+        return {r["__line"] for r in self.spark.sql(query).collect()}
+
+
+def check(ctx, R, engine_name: str):
+    ch = R.Check(engine_name)
+    comp = ctx.compiled[engine_name]
+    for p in comp.problems(ctx.rules):
+        ch.fail(p)
+    t0 = time.monotonic()
+    try:
+        engine = DuckEngine() if engine_name == "duckdb" else SparkEngine()
+    except Exception as e:  # noqa: BLE001 (an engine that cannot start is a failure, not a skip)
+        ch.fail(f"{engine_name} could not start: {type(e).__name__}: {e}")
+        return ch
+    start = time.monotonic() - t0
+    n_rules = n_cases = n_compared = n_disagree = n_bad = 0
+    refused = []
+    for rule in ctx.rules:
+        cases = ctx.cases[rule]
+        n_cases += len(cases)
+        if rule not in comp.files:
+            refused.append(rule)
+            continue
+        n_rules += 1
+        source = ctx.catalog["sources"][ctx.sources[rule]]
+        query = open(comp.files[rule], encoding="utf-8", newline="").read()
+        table = query.split("\nFROM ", 1)[1].split("\n", 1)[0]
+        table = table[1:-1].replace('""', '"').replace("``", "`")
+        fields = dict(source["fields"])
+        for col in query_columns(query, engine_name):
+            if not any(col.lower() == f.lower() for f in fields):
+                fields[col] = "string"  # a key the source's recognize predicate reads
+        rows, bad = rows_for(R, fields, cases)
+        n_bad += len(bad)
+        for i, why in sorted(bad.items()):
+            ch.detail(f"not representable: {rule} / {cases[i]['name']}: {why}")
+        try:
+            engine.load(table, list(columns(fields)), rows)
+            got = engine.run(query)
+        except Exception as e:  # noqa: BLE001 (the engine's own error types)
+            ch.fail(f"{engine_name} error on {rule}: {type(e).__name__}: {str(e)[:600]}\n    query: {query}")
+            continue
+        for r in rows:
+            c = cases[r["__line"] - 1]
+            n_compared += 1
+            verdict = r["__line"] in got
+            if verdict != c["actual"]:
+                n_disagree += 1
+                ch.fail(f"disagreement: rule {rule}, case {c['name']!r}: evaluator "
+                        f"{'match' if c['actual'] else 'nomatch'}, {engine_name} {'match' if verdict else 'nomatch'}"
+                        f"\n    event: {json.dumps(c['event'], ensure_ascii=False)}\n    query: {query}")
+    not_run = sum(len(ctx.cases[r]) for r in refused)
+    share = 100.0 * n_compared / n_cases if n_cases else 0.0
+    ch.summary = (f"{n_rules} rules, {n_cases} cases, {n_compared} compared ({share:.1f} %), "
+                  f"{n_disagree} disagreements; {not_run} cases of {len(refused)} refused rules not run "
+                  f"({comp.refusals()}); {n_bad} cases not representable; engine start {start:.1f} s")
+    if refused:
+        ch.detail(f"refused for {engine_name}: {', '.join(refused)}")
+    return ch
+
+
+ESCAPING_CATALOG = """sources:
+  escaping.values:
+    description: 'One text field, for the escaping check.'
+    logsource: {product: escaping, service: values}
+    fields: {Value: string}
+"""
+
+
+def check_escaping(ctx, R, engine_name: str, engine=None):
+    """Adversarial values (run.py's gen_values: quotes, backslashes, `%`, `_`, newlines,
+    control and non-ASCII characters) written as `Value == v` (case-sensitive for every
+    third value) and `Value like v` (values without `*`/`?`): each query must parse in the
+    engine and select exactly the rows equal to `v` among near misses."""
+    import subprocess
+    import uuid
+
+    ch = R.Check(f"{engine_name}-escaping")
+    values = R.gen_values(ctx.args.escaping_values, ctx.args.seed)
+    d = ctx.work / f"escaping-{engine_name}"
+    d.mkdir(exist_ok=True)
+    (d / "catalog.yml").write_text(ESCAPING_CATALOG, encoding="utf-8")
+    ns = uuid.UUID("0d4c6f0e-3f5b-4d2e-8a66-0b9e2f6a7c11")
+    rules, items = [], []
+    for i, v in enumerate(values):
+        forms = [("eq", "==", i % 3 == 2)]
+        if "*" not in v and "?" not in v:
+            forms.append(("like", "like", i % 3 == 2))
+        for kind, op, cased in forms:
+            name = f"esc_{kind}_{i:04d}"
+            lit = R.lang_literal(v, raw_non_ascii=i % 2 == 0)
+            rules.append(f"rule {name} {{\n    title \"Escaping {i}\"\n    id {uuid.uuid5(ns, name)}\n"
+                         f"    status test\n    level low\n    date 2026-11-28\n    description \"Escaping\"\n"
+                         f"    source escaping.values\n    match Value {op} {'cased ' if cased else ''}{lit}\n}}\n")
+            items.append((name, v, cased))
+    (d / "rules.trip").write_text("\n".join(rules), encoding="utf-8")
+    out = d / "out"
+    out.mkdir(exist_ok=True)
+    p = subprocess.run([str(ctx.tl.binary), "compile", str(d / "rules.trip"), "--target", engine_name,
+                        "--out", str(out), "--catalog", str(d / "catalog.yml"), "--json"],
+                       capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        ch.fail(f"tripline compile exited {p.returncode}: {p.stderr[-500:]}")
+    refused = {}
+    for line in p.stderr.split("\n"):
+        if line.startswith("{"):
+            dg = json.loads(line)
+            if not str(dg.get("code", "")).startswith("tripline::"):
+                ch.fail(f"a diagnostic without a tripline code: {dg}")
+            refused[dg.get("line")] = dg.get("code")
+    if engine is None:
+        engine = DuckEngine() if engine_name == "duckdb" else SparkEngine()
+    ok = wrong = n_ref = 0
+    for name, v, cased in items:
+        f = out / f"{name}.sql"
+        if not f.exists():
+            n_ref += 1
+            continue
+        query = open(f, encoding="utf-8", newline="").read()
+        near = [v, v + "x", "x" + v, v[:-1], v[1:], v.upper(), v.lower(), v.swapcase(), v + "\n", "", None]
+        rows = [{"Value": x, "__line": k + 1} for k, x in enumerate(near)]
+        try:
+            engine.load("escaping_values", ["Value"], rows)
+            got = engine.run(query)
+        except Exception as e:  # noqa: BLE001
+            wrong += 1
+            ch.fail(f"{name} {v!r}: {type(e).__name__}: {str(e)[:300]}\n    query: {query}")
+            continue
+        want = {k + 1 for k, x in enumerate(near)
+                if x not in (None, "") and (x == v if cased else x.lower() == v.lower())}
+        if got != want:
+            wrong += 1
+            ch.fail(f"{name} {v!r}: selected rows {sorted(got)}, want {sorted(want)}\n    query: {query}")
+        else:
+            ok += 1
+    if n_ref and not refused:
+        ch.fail(f"{n_ref} rules without output and without a diagnostic")
+    ch.summary = (f"{len(values)} values, {len(items)} queries: {ok} exact, {wrong} wrong, "
+                  f"{n_ref} refused with a code ({', '.join(sorted(set(refused.values())))})")
+    return ch
+
+
+REGEX_ATOMS = ["a", "b", "K", "k", "s", "ſ", "é", "😀", "\\n", ".", "\\.", "\\d", "\\w", "\\s", "\\D", "\\W",
+               "[a-c]", "[^ab]", "[\\n-]", "[&&]", "\\[", "\\b", "\\B", "^", "$", "x"]
+REGEX_INPUT_CHARS = ["a", "b", "K", "k", "S", "s", "ſ", "\u212a", "é", "É", "😀", "\n", "\r", ".", "-", "&",
+                     "[", "1", "_", " ", "x", "\u2028", "\u0085"]
+
+
+def gen_pattern(rng) -> str:
+    def piece(depth):
+        r = rng.random()
+        if depth < 2 and r < 0.15:
+            return "(?:" + "|".join(piece(depth + 1) for _ in range(rng.randint(1, 3))) + ")"
+        if depth < 2 and r < 0.25:
+            return "(" + "".join(piece(depth + 1) for _ in range(rng.randint(1, 3))) + ")"
+        a = rng.choice(REGEX_ATOMS)
+        if a not in ("^", "$", "\\b", "\\B") and rng.random() < 0.3:
+            a += rng.choice(["*", "+", "?", "{2}", "{1,2}", "*?", "+?"])
+        return a
+    body = "".join(piece(0) for _ in range(rng.randint(1, 4)))
+    flags = rng.choice(["", "", "(?m)", "(?s)", "(?ms)"])
+    return flags + body
+
+
+def check_regex(ctx, R, engine_name: str, engine=None, n_patterns: int = 300):
+    """Random patterns of the portable subset (anchors with and without `(?m)`, `(?s)`,
+    classes, `\\b`, case folding with `ſ` and the Kelvin sign, line terminators Java treats
+    specially), each compiled for the engine, run over random inputs, against the
+    evaluator's verdicts (`tripline hunt`)."""
+    import random
+    import subprocess
+    import uuid
+
+    ch = R.Check(f"{engine_name}-regex")
+    rng = random.Random(ctx.args.seed)
+    d = ctx.work / f"regex-{engine_name}"
+    d.mkdir(exist_ok=True)
+    (d / "catalog.yml").write_text(ESCAPING_CATALOG, encoding="utf-8")
+    ns = uuid.UUID("3a9f1c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b")
+    rules, names = [], []
+    for i in range(n_patterns):
+        pat = gen_pattern(rng)
+        cased = i % 2 == 1
+        name = f"rx_{i:04d}"
+        lit = R.lang_literal(pat, raw_non_ascii=True)
+        rules.append(f"rule {name} {{\n    title \"Regex {i}\"\n    id {uuid.uuid5(ns, name)}\n"
+                     f"    status test\n    level low\n    date 2026-11-28\n    description \"Regex\"\n"
+                     f"    source escaping.values\n    match Value matches {'cased ' if cased else ''}{lit}\n}}\n")
+        names.append((name, pat))
+    inputs = list(dict.fromkeys("".join(rng.choice(REGEX_INPUT_CHARS) for _ in range(rng.randint(1, 6)))
+                                for _ in range(120)))
+    (d / "rules.trip").write_text("\n".join(rules), encoding="utf-8")
+    events = d / "events.jsonl"
+    events.write_text("".join(json.dumps({"Value": v}) + "\n" for v in inputs), encoding="utf-8")
+    out = d / "out"
+    out.mkdir(exist_ok=True)
+    common = ["--catalog", str(d / "catalog.yml")]
+    p = subprocess.run([str(ctx.tl.binary), "compile", str(d / "rules.trip"), "--target", engine_name,
+                        "--out", str(out), "--json", *common], capture_output=True, text=True)
+    h = subprocess.run([str(ctx.tl.binary), "hunt", str(d / "rules.trip"), "--events", str(events), *common],
+                       capture_output=True, text=True)
+    want: dict = {}
+    for line in h.stdout.split("\n"):
+        if line.strip():
+            m = json.loads(line)
+            want.setdefault(m["rule"], set()).add(m["line"])
+    if engine is None:
+        engine = DuckEngine() if engine_name == "duckdb" else SparkEngine()
+    rows = [{"Value": v, "__line": k + 1} for k, v in enumerate(inputs)]
+    engine.load("escaping_values", ["Value"], rows)
+    ok = wrong = refused = 0
+    for name, pat in names:
+        f = out / f"{name}.sql"
+        if not f.exists():
+            refused += 1
+            continue
+        query = open(f, encoding="utf-8", newline="").read()
+        try:
+            got = engine.run(query)
+        except Exception as e:  # noqa: BLE001
+            wrong += 1
+            ch.fail(f"{name} {pat!r}: {type(e).__name__}: {str(e)[:300]}\n    query: {query}")
+            continue
+        w = want.get(name, set())
+        if got != w:
+            wrong += 1
+            diff = sorted(got ^ w)[:5]
+            ch.fail(f"{name} {pat!r}: {engine_name} and the evaluator differ on inputs "
+                    f"{[inputs[k - 1] for k in diff]}\n    query: {query}")
+        else:
+            ok += 1
+    if p.returncode not in (0, 1) or h.returncode not in (0, 1):
+        ch.fail(f"compile exited {p.returncode}, hunt exited {h.returncode}: {(p.stderr + h.stderr)[-400:]}")
+    ch.summary = (f"{n_patterns} patterns x {len(inputs)} inputs: {ok} patterns agree on every input, "
+                  f"{wrong} differ, {refused} refused by check or target")
+    return ch
