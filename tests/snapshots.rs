@@ -29,11 +29,9 @@ const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[
         "sigma",
         "tripline::target::unsupported",
     ),
-    // The SQL targets write single-event rules, and IPv4 networks only.
+    // The SQL targets write `threshold` but no other stage, and IPv4 networks only.
     ("failed_sign_in_followed_by_success", "duckdb", UNSUPPORTED),
-    ("password_spray_from_single_address", "duckdb", UNSUPPORTED),
     ("mail_items_accessed_by_new_app", "duckdb", UNSUPPORTED),
-    ("mail_items_accessed_high_volume", "duckdb", UNSUPPORTED),
     ("inbound_rdp_from_public_ip", "duckdb", UNSUPPORTED),
     ("outbound_uncommon_port_public_ip", "duckdb", UNSUPPORTED),
     (
@@ -42,9 +40,7 @@ const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[
         UNSUPPORTED,
     ),
     ("failed_sign_in_followed_by_success", "spark", UNSUPPORTED),
-    ("password_spray_from_single_address", "spark", UNSUPPORTED),
     ("mail_items_accessed_by_new_app", "spark", UNSUPPORTED),
-    ("mail_items_accessed_high_volume", "spark", UNSUPPORTED),
     ("inbound_rdp_from_public_ip", "spark", UNSUPPORTED),
     ("outbound_uncommon_port_public_ip", "spark", UNSUPPORTED),
     (

@@ -62,6 +62,14 @@ impl Dialect for DuckDb {
         regex::re2(pattern, cased)
     }
 
+    fn epoch_ms(&self, t: &str) -> String {
+        format!("epoch_ms({t})")
+    }
+
+    fn timestamp_of_ms(&self, ms: &str) -> String {
+        format!("epoch_ms({ms})")
+    }
+
     fn try_cast(&self, e: &str, ty: &str) -> String {
         format!("TRY_CAST({e} AS {ty})")
     }

@@ -53,6 +53,14 @@ impl Dialect for Spark {
         regex::java(pattern, cased)
     }
 
+    fn epoch_ms(&self, t: &str) -> String {
+        format!("unix_millis({t})")
+    }
+
+    fn timestamp_of_ms(&self, ms: &str) -> String {
+        format!("timestamp_millis({ms})")
+    }
+
     fn try_cast(&self, e: &str, ty: &str) -> String {
         format!("try_cast({e} AS {ty})")
     }

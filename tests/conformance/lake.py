@@ -22,6 +22,57 @@ class Unrepresentable(Exception):
     """The event's value cannot be held by the layout exactly."""
 
 
+TIME_RX = None
+
+
+def parse_time(text):
+    """src/time.rs `parse`: `YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z|±HH:MM|±HHMM]` -> ms (UTC)."""
+    import calendar
+    import re
+
+    global TIME_RX
+    if TIME_RX is None:
+        TIME_RX = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+                             r"(Z|z|[+-]\d{2}:\d{2}|[+-]\d{4})?")
+    if not isinstance(text, str):
+        return None
+    m = TIME_RX.fullmatch(text)
+    if not m:
+        return None
+    y, mo, d, h, mi, sec = (int(m.group(i)) for i in range(1, 7))
+    if not (1 <= mo <= 12) or d < 1 or d > calendar.monthrange(y, mo)[1] or h > 23 or mi > 59 or sec > 60:
+        return None
+    ms = int((m.group(7) or "")[:3].ljust(3, "0"))
+    off = 0
+    z = m.group(8)
+    if z and z not in ("Z", "z"):
+        sign = 1 if z[0] == "+" else -1
+        digits = z[1:].replace(":", "")
+        off = sign * (int(digits[:2]) * 60 + int(digits[2:]))
+    return (calendar.timegm((y, mo, d, h, mi, 0)) + sec - off * 60) * 1000 + ms
+
+
+def format_time(ms: int) -> str:
+    """src/time.rs `format`."""
+    import datetime as dt
+
+    t = dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=ms)
+    base = t.strftime("%Y-%m-%dT%H:%M:%S")
+    return base + ("Z" if ms % 1000 == 0 else f".{ms % 1000:03d}Z")
+
+
+def to_datetime(ms):
+    import datetime as dt
+
+    return None if ms is None else dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=ms)
+
+
+def to_ms(t) -> int:
+    import datetime as dt
+
+    return (t - dt.datetime(1970, 1, 1)) // dt.timedelta(milliseconds=1)
+
+
 def cell(value, ftype: str):
     """The text the layout holds for a JSON value of a field of type `ftype`."""
     if value is None:
@@ -92,15 +143,23 @@ def columns(fields: dict) -> dict:
     return out
 
 
-def rows_for(R, fields: dict, cases: list) -> tuple[list, dict]:
-    """Rows (column -> text or None, plus __line) for the cases; {case index: why} for the
-    cases the layout cannot hold."""
+def rows_for(R, fields: dict, cases: list, time_field: str | None = None) -> tuple[list, dict]:
+    """Rows (column -> text or None, plus __line) for the cases (each {"event": …}); the
+    time field as a datetime (UTC); {case index: why} for the cases the layout cannot hold."""
     rows, bad = [], {}
     cols = columns(fields)
     for i, c in enumerate(cases):
         try:
             row = {}
             for col, variants in cols.items():
+                if col == time_field:
+                    v, _ = R.lookup(c["event"], col)
+                    ms = parse_time(v)
+                    if ms is None and v not in (None, ""):
+                        raise Unrepresentable(f"the time {v!r} is not one the language reads, "
+                                              f"and the layout holds times as TIMESTAMP")
+                    row[col] = to_datetime(ms)
+                    continue
                 texts = set()
                 for name, ftype in variants:
                     v, _ = R.lookup(c["event"], name)
@@ -129,20 +188,23 @@ class DuckEngine:
     def quote(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
 
-    def load(self, table: str, fields: list, rows: list) -> None:
+    def load(self, table: str, fields: list, rows: list, time_field: str | None = None) -> None:
         cols = [*fields, "__line"]
-        defs = ", ".join(f"{self.quote(c)} {'BIGINT' if c == '__line' else 'VARCHAR'}" for c in cols)
+        kind = lambda c: "BIGINT" if c == "__line" else "TIMESTAMP" if c == time_field else "VARCHAR"  # noqa: E731
+        defs = ", ".join(f"{self.quote(c)} {kind(c)}" for c in cols)
         self.con.execute(f"CREATE OR REPLACE TABLE {self.quote(table)} ({defs})")
         if rows:
             ph = ", ".join("?" for _ in cols)
             self.con.executemany(f"INSERT INTO {self.quote(table)} VALUES ({ph})",
                                  [[r.get(c) for c in cols] for r in rows])
 
-    def run(self, query: str) -> set:
+    def rows(self, query: str) -> list[dict]:
         rel = self.con.execute(query)
         names = [d[0] for d in rel.description]
-        li = names.index("__line")
-        return {r[li] for r in rel.fetchall()}
+        return [dict(zip(names, r)) for r in rel.fetchall()]
+
+    def run(self, query: str) -> set:
+        return {r["__line"] for r in self.rows(query)}
 
 
 class SparkEngine:
@@ -151,11 +213,14 @@ class SparkEngine:
     def __init__(self):
         os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ["TZ"] = "UTC"  # naive datetimes are UTC on both sides
+        time.tzset()
         from pyspark.sql import SparkSession
 
         self.spark = (SparkSession.builder.master("local[1]").appName("tripline-conformance")
                       .config("spark.ui.enabled", "false")
                       .config("spark.ui.showConsoleProgress", "false")
+                      .config("spark.sql.session.timeZone", "UTC")
                       .config("spark.sql.shuffle.partitions", "1")
                       .config("spark.driver.memory", "1g")
                       .getOrCreate())
@@ -164,16 +229,57 @@ class SparkEngine:
     def quote(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
 
-    def load(self, table: str, fields: list, rows: list) -> None:
-        from pyspark.sql.types import LongType, StringType, StructField, StructType
+    def load(self, table: str, fields: list, rows: list, time_field: str | None = None) -> None:
+        from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
         cols = [*fields, "__line"]
-        schema = StructType([StructField(c, LongType() if c == "__line" else StringType(), True) for c in cols])
+        kind = lambda c: LongType() if c == "__line" else TimestampType() if c == time_field else StringType()  # noqa: E731
+        schema = StructType([StructField(c, kind(c), True) for c in cols])
         df = self.spark.createDataFrame([tuple(r.get(c) for c in cols) for r in rows], schema)
         df.createOrReplaceTempView(table)
 
+    def rows(self, query: str) -> list[dict]:
+        return [r.asDict() for r in self.spark.sql(query).collect()]
+
     def run(self, query: str) -> set:
-        return {r["__line"] for r in self.spark.sql(query).collect()}
+        return {r["__line"] for r in self.rows(query)}
+
+
+def run_streams(ctx, R, ch, engine, rule, query, table, fields, tf):
+    """A stateful rule's stream cases: the query's alerts must be the evaluator's. Returns
+    (cases, compared, disagreements)."""
+    path = ctx.work / "cases" / f"{rule}.streams.json"
+    streams = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    compared = disagree = 0
+    for c in streams:
+        rows, bad = rows_for(R, fields, [{"event": e} for e in c["events"]], tf)
+        if bad:
+            ch.detail(f"not representable: {rule} / {c['name']}: {sorted(set(bad.values()))}")
+            continue
+        try:
+            engine.load(table, list(columns(fields)), rows, tf)
+            got = engine.rows(query)
+        except Exception as e:  # noqa: BLE001
+            ch.fail(f"{engine.name} error on {rule} / {c['name']}: {type(e).__name__}: {str(e)[:500]}\n    query: {query}")
+            continue
+        alerts = []
+        for r in got:
+            a = {}
+            for k, v in r.items():
+                if k == "window_start":
+                    a[k] = format_time(to_ms(v))
+                elif k in ("count", "distinct"):
+                    a[k] = int(v)
+                else:
+                    a[k] = v
+            alerts.append(a)
+        want = c.get("evaluator") or []
+        compared += 1
+        if not (R.alerts_match(want, alerts) and R.alerts_match(alerts, want)):
+            disagree += 1
+            ch.fail(f"disagreement: {rule} / {c['name']}: evaluator alerts {want}, {engine.name} {alerts}"
+                    f"\n    query: {query}")
+    return len(streams), compared, disagree
 
 
 def check(ctx, R, engine_name: str):
@@ -188,7 +294,7 @@ def check(ctx, R, engine_name: str):
         ch.fail(f"{engine_name} could not start: {type(e).__name__}: {e}")
         return ch
     start = time.monotonic() - t0
-    n_rules = n_cases = n_compared = n_disagree = n_bad = 0
+    n_rules = n_cases = n_compared = n_disagree = n_bad = n_stream = n_stream_cmp = 0
     refused = []
     for rule in ctx.rules:
         cases = ctx.cases[rule]
@@ -205,12 +311,23 @@ def check(ctx, R, engine_name: str):
         for col in query_columns(query, engine_name):
             if not any(col.lower() == f.lower() for f in fields):
                 fields[col] = "string"  # a key the source's recognize predicate reads
-        rows, bad = rows_for(R, fields, cases)
+        tf = source.get("timestamp")
+        if rule in ctx.stages:
+            s_cases, s_cmp, s_dis = run_streams(ctx, R, ch, engine, rule, query, table, fields, tf)
+            n_stream += s_cases
+            n_stream_cmp += s_cmp
+            n_disagree += s_dis
+            # The single-event cases test the match expression: the stage query's clauses
+            # before the stage's own (the time guard and what follows), as a row filter.
+            lines = query.split("\n")
+            guard = next(i for i, ln in enumerate(lines) if ln.endswith(" IS NOT NULL") and tf and ln.split()[-4:-3] == [engine.quote(tf)])
+            query = "SELECT *\n" + lines[1] + "\n" + "\n".join(lines[2:guard]) + "\n"
+        rows, bad = rows_for(R, fields, cases, tf)
         n_bad += len(bad)
         for i, why in sorted(bad.items()):
             ch.detail(f"not representable: {rule} / {cases[i]['name']}: {why}")
         try:
-            engine.load(table, list(columns(fields)), rows)
+            engine.load(table, list(columns(fields)), rows, tf)
             got = engine.run(query)
         except Exception as e:  # noqa: BLE001 (the engine's own error types)
             ch.fail(f"{engine_name} error on {rule}: {type(e).__name__}: {str(e)[:600]}\n    query: {query}")
@@ -219,15 +336,19 @@ def check(ctx, R, engine_name: str):
             c = cases[r["__line"] - 1]
             n_compared += 1
             verdict = r["__line"] in got
-            if verdict != c["actual"]:
+            # A stateful rule's single-event cases test its match expression: `tripline test`
+            # checked the evaluator against their `expect` (hunt gives such rules alerts).
+            want = c["expect"] if rule in ctx.stages else c["actual"]
+            if verdict != want:
                 n_disagree += 1
                 ch.fail(f"disagreement: rule {rule}, case {c['name']!r}: evaluator "
-                        f"{'match' if c['actual'] else 'nomatch'}, {engine_name} {'match' if verdict else 'nomatch'}"
+                        f"{'match' if want else 'nomatch'}, {engine_name} {'match' if verdict else 'nomatch'}"
                         f"\n    event: {json.dumps(c['event'], ensure_ascii=False)}\n    query: {query}")
     not_run = sum(len(ctx.cases[r]) for r in refused)
     share = 100.0 * n_compared / n_cases if n_cases else 0.0
     ch.summary = (f"{n_rules} rules, {n_cases} cases, {n_compared} compared ({share:.1f} %), "
-                  f"{n_disagree} disagreements; {not_run} cases of {len(refused)} refused rules not run "
+                  f"{n_disagree} disagreements; stream cases of stateful rules: {n_stream_cmp} of {n_stream} "
+                  f"compared; {not_run} cases of {len(refused)} refused rules not run "
                   f"({comp.refusals()}); {n_bad} cases not representable; engine start {start:.1f} s")
     if refused:
         ch.detail(f"refused for {engine_name}: {', '.join(refused)}")

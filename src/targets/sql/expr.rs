@@ -22,6 +22,8 @@ pub struct Writer {
     pub d: &'static dyn Dialect,
     /// The column each source field is held in (see [`super::columns`]).
     pub columns: std::collections::HashMap<String, String>,
+    /// The source's time field, a `TIMESTAMP` column in the lake layout (not compared).
+    pub time: Option<String>,
 }
 
 impl Writer {
@@ -54,11 +56,20 @@ impl Writer {
         }
     }
 
-    fn column(&self, f: &ir::Field) -> String {
+    /// How a field is read: its (quoted) column, or the catalog's expression.
+    pub fn column(&self, f: &ir::Field) -> String {
         match f.target() {
-            Mapped::Column(c) => self.d.ident(self.columns.get(&c).unwrap_or(&c)),
+            Mapped::Column(c) => self.d.ident(&self.column_name(&c)),
             Mapped::Expr(e) => format!("({e})"),
         }
+    }
+
+    /// The column a field name is held in.
+    pub fn column_name(&self, name: &str) -> String {
+        self.columns
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
     }
 
     fn refuse(&self, p: &Pred, construct: String, reason: &str) -> TargetError {
@@ -93,6 +104,13 @@ impl Writer {
 
     /// The predicate's positive form: true exactly when the test holds, else false or NULL.
     fn pred(&self, p: &Pred) -> Result<Node, TargetError> {
+        if self.time.as_deref() == Some(p.field.name.as_str()) && p.test != Test::Exists {
+            return Err(self.refuse(
+                p,
+                format!("a comparison of the time field `{}`", p.field.name),
+                "the lake layout holds the source's time as a TIMESTAMP, not as its text",
+            ));
+        }
         let c = self.column(&p.field);
         let ty = p.field.ty;
         let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
@@ -209,6 +227,9 @@ impl Writer {
                     "lower({c}) = {}",
                     s(&value.to_string())
                 )))
+            }
+            Test::Exists if self.time.as_deref() == Some(p.field.name.as_str()) => {
+                Ok(Node::bare(format!("{c} IS NOT NULL")))
             }
             Test::Exists => Ok(Node::bare(format!("coalesce({c}, '') <> ''"))),
             Test::FieldEq { other, cased } => {

@@ -12,9 +12,10 @@
 
 pub mod expr;
 pub mod regex;
+mod stage;
 
 use super::logic::{Negation, Node, Style};
-use super::{unsupported, Ctx, Target, TargetError};
+use super::{Ctx, Target, TargetError};
 use crate::ir;
 
 /// What differs between SQL engines.
@@ -35,6 +36,10 @@ pub trait Dialect: Sync {
     fn regex(&self, pattern: &str, cased: bool) -> Result<String, String>;
     /// A cast that gives NULL instead of failing (`TRY_CAST(e AS DOUBLE)`).
     fn try_cast(&self, e: &str, ty: &str) -> String;
+    /// Milliseconds since the epoch of a `TIMESTAMP` (`epoch_ms(t)`).
+    fn epoch_ms(&self, t: &str) -> String;
+    /// The `TIMESTAMP` of milliseconds since the epoch.
+    fn timestamp_of_ms(&self, ms: &str) -> String;
     /// Globs are written as anchored regexes instead of `LIKE` (the engine's `LIKE` is
     /// not exact).
     fn globs_by_regex(&self) -> bool {
@@ -68,6 +73,15 @@ impl SqlTarget {
     }
 }
 
+/// The source's time field on this target (the section's, else the source's).
+fn time_field(ctx: &Ctx) -> Option<String> {
+    ctx.source
+        .targets
+        .get(ctx.catalog_key)
+        .and_then(|t| t.timestamp.clone())
+        .or_else(|| ctx.source.timestamp.clone())
+}
+
 /// The column of each field: SQL engines resolve identifiers without regard to letter
 /// case, so fields whose names differ only in case (`OperationName`, `operationName`) are
 /// one column, named as the first of them in the catalog.
@@ -99,23 +113,10 @@ impl Target for SqlTarget {
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
         let d = self.0;
         let mut errors = Vec::new();
-        if let Some(st) = &rule.stage {
-            let what = match st {
-                ir::Stage::Threshold { .. } => "a threshold stage",
-                ir::Stage::FirstSeen { .. } => "a first-seen stage",
-                ir::Stage::Sequence { .. } => "a sequence stage",
-            };
-            errors.push(unsupported(
-                d.name(),
-                what,
-                st.span(),
-                "the SQL targets write single-event rules; stateful stages are not written yet",
-                Some("compile the rule for kql or spl, or hunt with `tripline hunt`"),
-            ));
-        }
         let w = expr::Writer {
             d,
             columns: columns(ctx),
+            time: time_field(ctx),
         };
         // A table may hold other records than the source's: the source's own `recognize`
         // predicate selects them (unless the catalog section has the mapping pass add it).
@@ -145,7 +146,11 @@ impl Target for SqlTarget {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut q = format!("SELECT *\nFROM {}\n", d.ident(&self.table(ctx)));
+        let table = d.ident(&self.table(ctx));
+        if let Some(st) = &rule.stage {
+            return stage::threshold(&w, st, &table, lines);
+        }
+        let mut q = format!("SELECT *\nFROM {table}\n");
         for (i, n) in lines.iter().enumerate() {
             let text = match n {
                 Node::Or(_) if lines.len() > 1 => STYLE.render_operand(n),

@@ -41,10 +41,37 @@ fn one_clause_per_line_with_the_source_recognised_first() {
 }
 
 #[test]
-fn stages_ipv6_and_caseless_non_ascii_are_refused_with_a_code() {
+fn threshold_groups_by_key_and_epoch_aligned_window() {
+    let q = sql("duckdb", SPRAY).unwrap();
+    assert_eq!(
+        q,
+        "SELECT \"IPAddress\" AS \"IPAddress\", epoch_ms(CAST(floor(epoch_ms(\"CreatedDateTime\") / 3600000) * 3600000 AS BIGINT)) AS \"window_start\", count(DISTINCT \"UserPrincipalName\") AS \"distinct\"\n\
+         FROM \"azure_signinlogs\"\n\
+         WHERE lower(\"Category\") = 'signinlogs'\n  \
+         AND regexp_matches(\"ResultType\", '^-?[0-9]+(?:\\.[0-9]+)?$') AND TRY_CAST(\"ResultType\" AS DOUBLE) = 50126\n  \
+         AND \"CreatedDateTime\" IS NOT NULL\n  \
+         AND coalesce(\"IPAddress\", '') <> ''\n  \
+         AND coalesce(\"UserPrincipalName\", '') <> ''\n\
+         GROUP BY \"IPAddress\", epoch_ms(CAST(floor(epoch_ms(\"CreatedDateTime\") / 3600000) * 3600000 AS BIGINT))\n\
+         HAVING count(DISTINCT \"UserPrincipalName\") >= 10\n"
+    );
+}
+
+#[test]
+fn other_stages_ipv6_and_caseless_non_ascii_are_refused_with_a_code() {
     for t in ["duckdb", "spark"] {
+        let first_seen = SPRAY.replace(
+            "threshold distinct UserPrincipalName >= 10 by IPAddress window 1h",
+            "new AppId baseline 13d window 1d",
+        );
         assert_eq!(
-            sql(t, SPRAY).unwrap_err(),
+            sql(t, &first_seen).unwrap_err(),
+            ["tripline::target::unsupported"]
+        );
+        // A comparison of the time field (a TIMESTAMP in the layout) is refused.
+        let time = rule("azure.signinlogs", r#"CreatedDateTime startswith "2024""#);
+        assert_eq!(
+            sql(t, &time).unwrap_err(),
             ["tripline::target::unsupported"]
         );
         let v6 = rule(
