@@ -29,9 +29,7 @@ const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[
         "sigma",
         "tripline::target::unsupported",
     ),
-    // The SQL targets write `threshold` but no other stage, and IPv4 networks only.
-    ("failed_sign_in_followed_by_success", "duckdb", UNSUPPORTED),
-    ("mail_items_accessed_by_new_app", "duckdb", UNSUPPORTED),
+    // The SQL targets test IPv4 networks only.
     ("inbound_rdp_from_public_ip", "duckdb", UNSUPPORTED),
     ("outbound_uncommon_port_public_ip", "duckdb", UNSUPPORTED),
     (
@@ -39,8 +37,6 @@ const EXPECTED_REFUSALS: &[(&str, &str, &str)] = &[
         "duckdb",
         UNSUPPORTED,
     ),
-    ("failed_sign_in_followed_by_success", "spark", UNSUPPORTED),
-    ("mail_items_accessed_by_new_app", "spark", UNSUPPORTED),
     ("inbound_rdp_from_public_ip", "spark", UNSUPPORTED),
     ("outbound_uncommon_port_public_ip", "spark", UNSUPPORTED),
     (

@@ -62,6 +62,10 @@ impl Dialect for DuckDb {
         regex::re2(pattern, cased)
     }
 
+    fn now(&self) -> &'static str {
+        "now()"
+    }
+
     fn epoch_ms(&self, t: &str) -> String {
         format!("epoch_ms({t})")
     }

@@ -53,6 +53,10 @@ impl Dialect for Spark {
         regex::java(pattern, cased)
     }
 
+    fn now(&self) -> &'static str {
+        "current_timestamp()"
+    }
+
     fn epoch_ms(&self, t: &str) -> String {
         format!("unix_millis({t})")
     }

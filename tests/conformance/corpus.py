@@ -455,7 +455,7 @@ def check(ctx, R):
     # ---- 1. compile (three targets at once) ----
     procs = {}
     for label, target, flavor in (("kql-sentinel", "kql", "sentinel"), ("kql-defender", "kql", "defender"),
-                                  ("sigma", "sigma", None)):
+                                  ("sigma", "sigma", None), ("duckdb", "duckdb", None)):
         procs[label] = (start_compile(ctx, corpus, work / label, target, flavor), work / label)
     comp: dict[str, Compiled] = {}
     for label, (p, out) in procs.items():
@@ -606,6 +606,10 @@ def check(ctx, R):
     kq = run_duckdb(ctx, R, ch, rules, events, owner, batch_of, hits, sent)
     tm.mark("duckdb-kql")
 
+    # ---- 5b. DuckDB SQL on the lake layout ----
+    dq = run_lake(ctx, R, ch, rules, events, owner, batch_of, hits, comp["duckdb"])
+    tm.mark("duckdb-sql")
+
     # ---- 6. Sigma on SQLite ----
     sq = run_sqlite(ctx, R, ch, rules, events, hits, sig)
     tm.mark("sqlite")
@@ -636,14 +640,17 @@ def check(ctx, R):
         nc_all[f"kql {k}"] = v
     for k, v in sq["nc"].items():
         nc_all[f"sigma {k}"] = v
-    compared = kq["own"] + kq["cross"] + sq["own"]
-    disagree = kq["disagree"] + sq["disagree"]
+    for k, v in dq["nc"].items():
+        nc_all[f"duckdb {k}"] = v
+    compared = kq["own"] + kq["cross"] + sq["own"] + dq["own"] + dq["cross"]
+    disagree = kq["disagree"] + sq["disagree"] + dq["disagree"]
     ch.summary = (
         f"{n_sent + n_def} queries of {len(set(sent.files) | set(comp['kql-defender'].files))} rules analysed "
         f"({n_sent} sentinel, {n_def} defender, {n_ph} of them on placeholder tables), {n_err} analyser errors, "
         f"{warn} warnings; {len(events)} events for {len(rules)} rules; "
         f"{compared} verdicts compared (duckdb-kql: {kq['rules']} rules, {kq['own']} own events + {kq['cross']} "
-        f"other rules' events of the same source; sigma-sqlite: {sq['rules']} rules, {sq['own']} own events), "
+        f"other rules' events of the same source; duckdb-sql: {dq['rules']} rules, {dq['own']} own events + "
+        f"{dq['cross']} other rules' events; sigma-sqlite: {sq['rules']} rules, {sq['own']} own events), "
         f"{disagree} disagreements, {sum(nc_all.values())} not comparable ({count_str(nc_all)})"
         + (f"; rewritten for execution: {count_str(kq['rewritten'])}" if kq["rewritten"] else "")
         + f"; {time.monotonic() - t_start:.0f} s")
@@ -760,6 +767,65 @@ def run_duckdb(ctx, R, ch, rules, events, owner, batch_of, hits, sent) -> dict:
                                     f"\n    row:   {json.dumps(rows[l], ensure_ascii=False)}")
     if res["disagree"] > shown:
         ch.fail(f"duckdb-kql: {res['disagree'] - shown} more disagreements")
+    return res
+
+
+def run_lake(ctx, R, ch, rules, events, owner, batch_of, hits, duck) -> dict:
+    """The DuckDB output on the lake layout (lake.py): per source and hunt batch, one table of
+    the batch's events of that source; every rule of the batch on every row."""
+    lake = R.load_script("tripline_conf_lake", HERE / "lake.py")
+    eng = lake.DuckEngine()
+    res = {"rules": 0, "own": 0, "cross": 0, "disagree": 0, "nc": {}}
+    groups: dict[str, list[str]] = collections.defaultdict(list)
+    for n, r in rules.items():
+        if n in duck.files:
+            groups[r["source"]].append(n)
+    shown = 0
+    for sname, members in sorted(groups.items()):
+        src = rules[members[0]]["src"]
+        tf = None if sname.startswith("sigma:") else src.get("timestamp")
+        by_batch: dict[int, list[str]] = collections.defaultdict(list)
+        for n in members:
+            by_batch[batch_of[n]].append(n)
+        for k, bnames in sorted(by_batch.items()):
+            queries = {n: open(duck.files[n], encoding="utf-8", newline="").read() for n in bnames}
+            fields = dict(src["fields"])
+            for q in queries.values():
+                for col in lake.query_columns(q, "duckdb"):
+                    if not any(col.lower() == f.lower() for f in fields):
+                        fields[col] = "string"
+            lines = [l for l in range(1, len(events) + 1)
+                     if batch_of.get(owner[l - 1]) == k and rules[owner[l - 1]]["source"] == sname]
+            rows, bad = lake.rows_for(R, fields, [{"event": events[l - 1]} for l in lines], tf)
+            for r in rows:
+                r["__line"] = lines[r["__line"] - 1]
+            bad_lines = {lines[i] for i in bad}
+            table = lake.table_of(next(iter(queries.values())))
+            eng.load(table, list(lake.columns(fields)), rows, tf)
+            for n, q in sorted(queries.items()):
+                try:
+                    got = eng.run(q)
+                except Exception as e:  # noqa: BLE001
+                    ch.fail(f"duckdb-sql error on {n}: {type(e).__name__}: {str(e)[:300]}\n    query: {q[:600]}")
+                    continue
+                res["rules"] += 1
+                mine = set(rules[n]["lines"])
+                for l in lines:
+                    if l in bad_lines:
+                        res["nc"]["event not representable in the lake layout"] = \
+                            res["nc"].get("event not representable in the lake layout", 0) + 1
+                        continue
+                    want = (n, l) in hits
+                    res["own" if l in mine else "cross"] += 1
+                    if (l in got) != want:
+                        res["disagree"] += 1
+                        if shown < 25:
+                            shown += 1
+                            ch.fail(f"disagreement (duckdb-sql): rule {n}, event {l}: evaluator "
+                                    f"{'match' if want else 'no match'}, duckdb {'match' if l in got else 'no match'}"
+                                    f"\n    event: {json.dumps(events[l - 1], ensure_ascii=False)}\n    query: {q[:800]}")
+    if res["disagree"] > shown:
+        ch.fail(f"duckdb-sql: {res['disagree'] - shown} more disagreements")
     return res
 
 

@@ -38,6 +38,8 @@ pub trait Dialect: Sync {
     fn try_cast(&self, e: &str, ty: &str) -> String;
     /// Milliseconds since the epoch of a `TIMESTAMP` (`epoch_ms(t)`).
     fn epoch_ms(&self, t: &str) -> String;
+    /// The query's time (`now()`), which first-seen windows end at.
+    fn now(&self) -> &'static str;
     /// The `TIMESTAMP` of milliseconds since the epoch.
     fn timestamp_of_ms(&self, ms: &str) -> String;
     /// Globs are written as anchored regexes instead of `LIKE` (the engine's `LIKE` is
@@ -148,7 +150,7 @@ impl Target for SqlTarget {
         }
         let table = d.ident(&self.table(ctx));
         if let Some(st) = &rule.stage {
-            return stage::threshold(&w, st, &table, lines);
+            return stage::query(&w, st, &table, lines);
         }
         let mut q = format!("SELECT *\nFROM {table}\n");
         for (i, n) in lines.iter().enumerate() {
