@@ -21,12 +21,7 @@ fn main() {
         .map(|p| (p.clone(), std::fs::read_to_string(p).expect("readable")))
         .collect();
     let read = |p: &std::path::Path| std::fs::read_to_string(p);
-    let configs = [
-        ("kql", Some("sentinel")),
-        ("kql", Some("defender")),
-        ("spl", None),
-        ("sigma", None),
-    ];
+    let configs = tripline::targets::query_targets();
     println!(
         "tripline compile benchmark: {} files, {ROUNDS} rounds x {PER_ROUND} compiles",
         texts.len()

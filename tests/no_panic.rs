@@ -28,12 +28,7 @@ fn all_targets(text: &str) -> usize {
         },
     );
     let mut n = 0;
-    for (t, f) in [
-        ("kql", Some("sentinel")),
-        ("kql", Some("defender")),
-        ("spl", None),
-        ("sigma", None),
-    ] {
+    for (t, f) in tripline::targets::query_targets() {
         let opts = Options::new(t, f).expect("target").with_artifact(true);
         let out = compile_program(&prog, &opts);
         for o in &out.outputs {

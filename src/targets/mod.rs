@@ -129,6 +129,11 @@ pub trait Target: Sync {
         }
     }
 
+    /// Whether the target writes queries (every target but the `.trip` migration writer).
+    fn is_query(&self) -> bool {
+        true
+    }
+
     /// The extension of the files written with `--out` (`kql`).
     fn extension(&self) -> &'static str;
 
@@ -206,6 +211,24 @@ pub fn registry() -> Vec<&'static dyn Target> {
         &duckdb::DUCKDB,
         &spark::SPARK,
     ]
+}
+
+/// Every (target, flavour) a rule library compiles to: each query target of the registry
+/// with each of its flavours (`None` for a target without flavours). The `trip` writer,
+/// which migrates Sigma rules, is not a query target.
+pub fn query_targets() -> Vec<(&'static str, Option<&'static str>)> {
+    let mut out = Vec::new();
+    for t in registry() {
+        if !t.is_query() {
+            continue;
+        }
+        if t.flavors().is_empty() {
+            out.push((t.name(), None));
+        } else {
+            out.extend(t.flavors().iter().map(|f| (t.name(), Some(*f))));
+        }
+    }
+    out
 }
 
 /// Look a target up by name.

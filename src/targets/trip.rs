@@ -27,6 +27,10 @@ impl Target for Trip {
         format!("// {}", text.replace('\n', " "))
     }
 
+    fn is_query(&self) -> bool {
+        false
+    }
+
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
         let span = ir::Span::new(rule.span.start, rule.span.start + 4);
         let mut errors = Vec::new();
