@@ -385,7 +385,8 @@ def check_escaping(ctx, R, engine_name: str, engine=None):
     """Adversarial values (run.py's gen_values: quotes, backslashes, `%`, `_`, newlines,
     control and non-ASCII characters) written as `Value == v` (case-sensitive for every
     third value) and `Value like v` (values without `*`/`?`): each query must parse in the
-    engine and select exactly the rows equal to `v` among near misses."""
+    engine and select, among every value's near misses, exactly the rows the evaluator
+    matches (`tripline hunt`)."""
     import subprocess
     import uuid
 
@@ -422,8 +423,26 @@ def check_escaping(ctx, R, engine_name: str, engine=None):
             if not str(dg.get("code", "")).startswith("tripline::"):
                 ch.fail(f"a diagnostic without a tripline code: {dg}")
             refused[dg.get("line")] = dg.get("code")
+    # Every value's near misses, all in one table; the evaluator (`tripline hunt`) gives
+    # each rule's matches among all of them.
+    near = []
+    for _, v, _ in items:
+        near += [v, v + "x", "x" + v, v[:-1], v[1:], v.upper(), v.lower(), v.swapcase(), v + "\n"]
+    near = list(dict.fromkeys(near)) + ["", None]
+    events = d / "events.jsonl"
+    events.write_text("".join(json.dumps({"Value": x}) + "\n" for x in near), encoding="utf-8")
+    h = subprocess.run([str(ctx.tl.binary), "hunt", str(d / "rules.trip"), "--events", str(events),
+                        "--catalog", str(d / "catalog.yml")], capture_output=True, text=True)
+    if h.returncode not in (0, 1):
+        ch.fail(f"tripline hunt exited {h.returncode}: {h.stderr[-400:]}")
+    want_of: dict = {}
+    for line in h.stdout.split("\n"):
+        if line.strip():
+            m = json.loads(line)
+            want_of.setdefault(m["rule"], set()).add(m["line"])
     if engine is None:
         engine = DuckEngine() if engine_name == "duckdb" else SparkEngine()
+    engine.load("escaping_values", ["Value"], [{"Value": x, "__line": k + 1} for k, x in enumerate(near)])
     ok = wrong = n_ref = 0
     for name, v, cased in items:
         f = out / f"{name}.sql"
@@ -431,20 +450,17 @@ def check_escaping(ctx, R, engine_name: str, engine=None):
             n_ref += 1
             continue
         query = open(f, encoding="utf-8", newline="").read()
-        near = [v, v + "x", "x" + v, v[:-1], v[1:], v.upper(), v.lower(), v.swapcase(), v + "\n", "", None]
-        rows = [{"Value": x, "__line": k + 1} for k, x in enumerate(near)]
         try:
-            engine.load("escaping_values", ["Value"], rows)
             got = engine.run(query)
         except Exception as e:  # noqa: BLE001
             wrong += 1
             ch.fail(f"{name} {v!r}: {type(e).__name__}: {str(e)[:300]}\n    query: {query}")
             continue
-        want = {k + 1 for k, x in enumerate(near)
-                if x not in (None, "") and (x == v if cased else x.lower() == v.lower())}
+        want = want_of.get(name, set())
         if got != want:
             wrong += 1
-            ch.fail(f"{name} {v!r}: selected rows {sorted(got)}, want {sorted(want)}\n    query: {query}")
+            ch.fail(f"{name} {v!r}: selected {[near[k - 1] for k in sorted(got ^ want)][:4]} differently "
+                    f"from the evaluator\n    query: {query}")
         else:
             ok += 1
     if n_ref and not refused:
@@ -457,7 +473,7 @@ def check_escaping(ctx, R, engine_name: str, engine=None):
 REGEX_ATOMS = ["a", "b", "K", "k", "s", "ſ", "é", "😀", "\\n", ".", "\\.", "\\d", "\\w", "\\s", "\\D", "\\W",
                "[a-c]", "[^ab]", "[\\n-]", "[&&]", "\\[", "\\b", "\\B", "^", "$", "x"]
 REGEX_INPUT_CHARS = ["a", "b", "K", "k", "S", "s", "ſ", "\u212a", "é", "É", "😀", "\n", "\r", ".", "-", "&",
-                     "[", "1", "_", " ", "x", "\u2028", "\u0085"]
+                     "[", "1", "_", " ", "x", "\u2028", "\u0085", "%", "\\", "\u0130", "i"]
 
 
 def gen_pattern(rng) -> str:
@@ -492,14 +508,19 @@ def check_regex(ctx, R, engine_name: str, engine=None, n_patterns: int = 300):
     (d / "catalog.yml").write_text(ESCAPING_CATALOG, encoding="utf-8")
     ns = uuid.UUID("3a9f1c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b")
     rules, names = [], []
-    for i in range(n_patterns):
-        pat = gen_pattern(rng)
+    glob_chars = ["*", "?", "a", "s", "S", "ſ", "k", "K", "\u212a", "é", "😀", "%", "_", "\\", "\n", "."]
+    for i in range(n_patterns + n_patterns // 2):
+        # Regexes, then globs (`like`: case folded as a regex folds it, `*`/`?` spanning newlines).
+        glob = i >= n_patterns
+        pat = ("".join(rng.choice(glob_chars) for _ in range(rng.randint(1, 5))) if glob
+               else gen_pattern(rng))
         cased = i % 2 == 1
-        name = f"rx_{i:04d}"
+        name = f"{'glob' if glob else 'rx'}_{i:04d}"
         lit = R.lang_literal(pat, raw_non_ascii=True)
         rules.append(f"rule {name} {{\n    title \"Regex {i}\"\n    id {uuid.uuid5(ns, name)}\n"
                      f"    status test\n    level low\n    date 2026-11-28\n    description \"Regex\"\n"
-                     f"    source escaping.values\n    match Value matches {'cased ' if cased else ''}{lit}\n}}\n")
+                     f"    source escaping.values\n    match Value {'like' if glob else 'matches'} "
+                     f"{'cased ' if cased else ''}{lit}\n}}\n")
         names.append((name, pat))
     inputs = list(dict.fromkeys("".join(rng.choice(REGEX_INPUT_CHARS) for _ in range(rng.randint(1, 6)))
                                 for _ in range(120)))
@@ -545,6 +566,6 @@ def check_regex(ctx, R, engine_name: str, engine=None, n_patterns: int = 300):
             ok += 1
     if p.returncode not in (0, 1) or h.returncode not in (0, 1):
         ch.fail(f"compile exited {p.returncode}, hunt exited {h.returncode}: {(p.stderr + h.stderr)[-400:]}")
-    ch.summary = (f"{n_patterns} patterns x {len(inputs)} inputs: {ok} patterns agree on every input, "
+    ch.summary = (f"{n_patterns} patterns and {n_patterns // 2} globs x {len(inputs)} inputs: {ok} agree on every input, "
                   f"{wrong} differ, {refused} refused by check or target")
     return ch

@@ -156,19 +156,18 @@ impl Writer {
                 if !stringy {
                     return Err(self.type_refusal(p, "a `like` glob"));
                 }
-                let l = lower(*cased);
                 let mut parts = Vec::new();
                 for g in patterns {
-                    let g = self.folded(p, g, *cased)?;
-                    let like = if self.d.globs_by_regex() {
-                        // The glob's meaning over the folded value: a case-sensitive regex.
+                    // Without `cased`, a glob folds case as a regex does (simple case folding,
+                    // not lower()); so does a dialect whose `LIKE` is not exact.
+                    let like = if !*cased || self.d.globs_by_regex() {
                         let rx = self
                             .d
-                            .regex(&glob_regex(&g), true)
+                            .regex(&glob_regex(g), *cased)
                             .map_err(|why| self.refuse(p, format!("the glob `{g}`"), &why))?;
-                        Node::atom(self.d.regex_search(&l, &s(&rx)))
+                        Node::atom(self.d.regex_search(&c, &s(&rx)))
                     } else {
-                        Node::bare(format!("{l} LIKE {} ESCAPE {}", s(&like(&g)), s("\\")))
+                        Node::bare(format!("{c} LIKE {} ESCAPE {}", s(&like(g)), s("\\")))
                     };
                     parts.push(if g.chars().all(|ch| ch == '*') {
                         STYLE.all(vec![not_empty.clone(), like])
