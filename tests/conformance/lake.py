@@ -381,92 +381,105 @@ ESCAPING_CATALOG = """sources:
 """
 
 
+def trip_rule(name: str, ns, match: str) -> str:
+    """A minimal `.trip` rule on the `escaping.values` source."""
+    import uuid
+
+    return (f"rule {name} {{\n    title \"{name}\"\n    id {uuid.uuid5(ns, name)}\n    status test\n"
+            f"    level low\n    date 2026-11-28\n    description \"Conformance\"\n"
+            f"    source escaping.values\n    match {match}\n}}\n")
+
+
+def versus_evaluator(ctx, ch, engine_name: str, engine, d: Path, rules: list[str], names: list[tuple],
+                     values: list) -> tuple[int, int, int, set]:
+    """Compile `rules` (texts) for the engine and hunt them over `values` (one `Value` each);
+    run every compiled query over one table of all the values; each selected set must be
+    the evaluator's matches. `names`: (rule name, what it tests, for messages). Returns (ok,
+    wrong, refused, refusal codes)."""
+    import subprocess
+
+    (d / "catalog.yml").write_text(ESCAPING_CATALOG, encoding="utf-8")
+    (d / "rules.trip").write_text("\n".join(rules), encoding="utf-8")
+    events = d / "events.jsonl"
+    events.write_text("".join(json.dumps({"Value": x}) + "\n" for x in values), encoding="utf-8")
+    out = d / "out"
+    out.mkdir(exist_ok=True)
+    common = ["--catalog", str(d / "catalog.yml")]
+    p = subprocess.run([str(ctx.tl.binary), "compile", str(d / "rules.trip"), "--target", engine_name,
+                        "--out", str(out), "--json", *common], capture_output=True, text=True)
+    h = subprocess.run([str(ctx.tl.binary), "hunt", str(d / "rules.trip"), "--events", str(events), *common],
+                       capture_output=True, text=True)
+    if p.returncode not in (0, 1) or h.returncode not in (0, 1):
+        ch.fail(f"compile exited {p.returncode}, hunt exited {h.returncode}: {(p.stderr + h.stderr)[-400:]}")
+    codes = set()
+    for line in p.stderr.split("\n"):
+        if line.startswith("{"):
+            code = str(json.loads(line).get("code", ""))
+            if not code.startswith("tripline::"):
+                ch.fail(f"a diagnostic without a tripline code: {line[:300]}")
+            codes.add(code)
+    want: dict = {}
+    for line in h.stdout.split("\n"):
+        if line.strip():
+            m = json.loads(line)
+            want.setdefault(m["rule"], set()).add(m["line"])
+    engine.load("escaping_values", ["Value"], [{"Value": x, "__line": k + 1} for k, x in enumerate(values)])
+    ok = wrong = refused = 0
+    for name, what in names:
+        f = out / f"{name}.sql"
+        if not f.exists():
+            refused += 1
+            continue
+        query = open(f, encoding="utf-8", newline="").read()
+        try:
+            got = engine.run(query)
+        except Exception as e:  # noqa: BLE001 (the engine's own error types)
+            wrong += 1
+            ch.fail(f"{name} {what!r}: {type(e).__name__}: {str(e)[:300]}\n    query: {query}")
+            continue
+        w = want.get(name, set())
+        if got != w:
+            wrong += 1
+            ch.fail(f"{name} {what!r}: {engine_name} and the evaluator differ on "
+                    f"{[values[k - 1] for k in sorted(got ^ w)][:5]}\n    query: {query}")
+        else:
+            ok += 1
+    if refused and not codes:
+        ch.fail(f"{refused} rules without output and without a diagnostic")
+    return ok, wrong, refused, codes
+
+
+def engine_for(engine_name: str, engine=None):
+    return engine or (DuckEngine() if engine_name == "duckdb" else SparkEngine())
+
+
 def check_escaping(ctx, R, engine_name: str, engine=None):
     """Adversarial values (run.py's gen_values: quotes, backslashes, `%`, `_`, newlines,
     control and non-ASCII characters) written as `Value == v` (case-sensitive for every
     third value) and `Value like v` (values without `*`/`?`): each query must parse in the
     engine and select, among every value's near misses, exactly the rows the evaluator
     matches (`tripline hunt`)."""
-    import subprocess
     import uuid
 
     ch = R.Check(f"{engine_name}-escaping")
     values = R.gen_values(ctx.args.escaping_values, ctx.args.seed)
     d = ctx.work / f"escaping-{engine_name}"
     d.mkdir(exist_ok=True)
-    (d / "catalog.yml").write_text(ESCAPING_CATALOG, encoding="utf-8")
     ns = uuid.UUID("0d4c6f0e-3f5b-4d2e-8a66-0b9e2f6a7c11")
-    rules, items = [], []
+    rules, names, near = [], [], []
     for i, v in enumerate(values):
-        forms = [("eq", "==", i % 3 == 2)]
-        if "*" not in v and "?" not in v:
-            forms.append(("like", "like", i % 3 == 2))
-        for kind, op, cased in forms:
-            name = f"esc_{kind}_{i:04d}"
+        forms = ["==", "like"] if "*" not in v and "?" not in v else ["=="]
+        for op in forms:
+            name = f"esc_{'eq' if op == '==' else 'like'}_{i:04d}"
             lit = R.lang_literal(v, raw_non_ascii=i % 2 == 0)
-            rules.append(f"rule {name} {{\n    title \"Escaping {i}\"\n    id {uuid.uuid5(ns, name)}\n"
-                         f"    status test\n    level low\n    date 2026-11-28\n    description \"Escaping\"\n"
-                         f"    source escaping.values\n    match Value {op} {'cased ' if cased else ''}{lit}\n}}\n")
-            items.append((name, v, cased))
-    (d / "rules.trip").write_text("\n".join(rules), encoding="utf-8")
-    out = d / "out"
-    out.mkdir(exist_ok=True)
-    p = subprocess.run([str(ctx.tl.binary), "compile", str(d / "rules.trip"), "--target", engine_name,
-                        "--out", str(out), "--catalog", str(d / "catalog.yml"), "--json"],
-                       capture_output=True, text=True)
-    if p.returncode not in (0, 1):
-        ch.fail(f"tripline compile exited {p.returncode}: {p.stderr[-500:]}")
-    refused = {}
-    for line in p.stderr.split("\n"):
-        if line.startswith("{"):
-            dg = json.loads(line)
-            if not str(dg.get("code", "")).startswith("tripline::"):
-                ch.fail(f"a diagnostic without a tripline code: {dg}")
-            refused[dg.get("line")] = dg.get("code")
-    # Every value's near misses, all in one table; the evaluator (`tripline hunt`) gives
-    # each rule's matches among all of them.
-    near = []
-    for _, v, _ in items:
+            rules.append(trip_rule(name, ns, f"Value {op} {'cased ' if i % 3 == 2 else ''}{lit}"))
+            names.append((name, v))
         near += [v, v + "x", "x" + v, v[:-1], v[1:], v.upper(), v.lower(), v.swapcase(), v + "\n"]
     near = list(dict.fromkeys(near)) + ["", None]
-    events = d / "events.jsonl"
-    events.write_text("".join(json.dumps({"Value": x}) + "\n" for x in near), encoding="utf-8")
-    h = subprocess.run([str(ctx.tl.binary), "hunt", str(d / "rules.trip"), "--events", str(events),
-                        "--catalog", str(d / "catalog.yml")], capture_output=True, text=True)
-    if h.returncode not in (0, 1):
-        ch.fail(f"tripline hunt exited {h.returncode}: {h.stderr[-400:]}")
-    want_of: dict = {}
-    for line in h.stdout.split("\n"):
-        if line.strip():
-            m = json.loads(line)
-            want_of.setdefault(m["rule"], set()).add(m["line"])
-    if engine is None:
-        engine = DuckEngine() if engine_name == "duckdb" else SparkEngine()
-    engine.load("escaping_values", ["Value"], [{"Value": x, "__line": k + 1} for k, x in enumerate(near)])
-    ok = wrong = n_ref = 0
-    for name, v, cased in items:
-        f = out / f"{name}.sql"
-        if not f.exists():
-            n_ref += 1
-            continue
-        query = open(f, encoding="utf-8", newline="").read()
-        try:
-            got = engine.run(query)
-        except Exception as e:  # noqa: BLE001
-            wrong += 1
-            ch.fail(f"{name} {v!r}: {type(e).__name__}: {str(e)[:300]}\n    query: {query}")
-            continue
-        want = want_of.get(name, set())
-        if got != want:
-            wrong += 1
-            ch.fail(f"{name} {v!r}: selected {[near[k - 1] for k in sorted(got ^ want)][:4]} differently "
-                    f"from the evaluator\n    query: {query}")
-        else:
-            ok += 1
-    if n_ref and not refused:
-        ch.fail(f"{n_ref} rules without output and without a diagnostic")
-    ch.summary = (f"{len(values)} values, {len(items)} queries: {ok} exact, {wrong} wrong, "
-                  f"{n_ref} refused with a code ({', '.join(sorted(set(refused.values())))})")
+    ok, wrong, refused, codes = versus_evaluator(ctx, ch, engine_name, engine_for(engine_name, engine), d,
+                                                 rules, names, near)
+    ch.summary = (f"{len(values)} values, {len(names)} queries over {len(near)} near misses: {ok} exact, "
+                  f"{wrong} wrong, {refused} refused with a code ({', '.join(sorted(codes))})")
     return ch
 
 
@@ -495,17 +508,15 @@ def gen_pattern(rng) -> str:
 def check_regex(ctx, R, engine_name: str, engine=None, n_patterns: int = 300):
     """Random patterns of the portable subset (anchors with and without `(?m)`, `(?s)`,
     classes, `\\b`, case folding with `ſ` and the Kelvin sign, line terminators Java treats
-    specially), each compiled for the engine, run over random inputs, against the
-    evaluator's verdicts (`tripline hunt`)."""
+    specially), and random globs, each compiled for the engine and run over random inputs,
+    against the evaluator's verdicts (`tripline hunt`)."""
     import random
-    import subprocess
     import uuid
 
     ch = R.Check(f"{engine_name}-regex")
     rng = random.Random(ctx.args.seed)
     d = ctx.work / f"regex-{engine_name}"
     d.mkdir(exist_ok=True)
-    (d / "catalog.yml").write_text(ESCAPING_CATALOG, encoding="utf-8")
     ns = uuid.UUID("3a9f1c2e-5b6d-4e7f-8a9b-0c1d2e3f4a5b")
     rules, names = [], []
     glob_chars = ["*", "?", "a", "s", "S", "ſ", "k", "K", "\u212a", "é", "😀", "%", "_", "\\", "\n", "."]
@@ -514,58 +525,14 @@ def check_regex(ctx, R, engine_name: str, engine=None, n_patterns: int = 300):
         glob = i >= n_patterns
         pat = ("".join(rng.choice(glob_chars) for _ in range(rng.randint(1, 5))) if glob
                else gen_pattern(rng))
-        cased = i % 2 == 1
         name = f"{'glob' if glob else 'rx'}_{i:04d}"
         lit = R.lang_literal(pat, raw_non_ascii=True)
-        rules.append(f"rule {name} {{\n    title \"Regex {i}\"\n    id {uuid.uuid5(ns, name)}\n"
-                     f"    status test\n    level low\n    date 2026-11-28\n    description \"Regex\"\n"
-                     f"    source escaping.values\n    match Value {'like' if glob else 'matches'} "
-                     f"{'cased ' if cased else ''}{lit}\n}}\n")
+        rules.append(trip_rule(name, ns, f"Value {'like' if glob else 'matches'} {'cased ' if i % 2 else ''}{lit}"))
         names.append((name, pat))
     inputs = list(dict.fromkeys("".join(rng.choice(REGEX_INPUT_CHARS) for _ in range(rng.randint(1, 6)))
                                 for _ in range(120)))
-    (d / "rules.trip").write_text("\n".join(rules), encoding="utf-8")
-    events = d / "events.jsonl"
-    events.write_text("".join(json.dumps({"Value": v}) + "\n" for v in inputs), encoding="utf-8")
-    out = d / "out"
-    out.mkdir(exist_ok=True)
-    common = ["--catalog", str(d / "catalog.yml")]
-    p = subprocess.run([str(ctx.tl.binary), "compile", str(d / "rules.trip"), "--target", engine_name,
-                        "--out", str(out), "--json", *common], capture_output=True, text=True)
-    h = subprocess.run([str(ctx.tl.binary), "hunt", str(d / "rules.trip"), "--events", str(events), *common],
-                       capture_output=True, text=True)
-    want: dict = {}
-    for line in h.stdout.split("\n"):
-        if line.strip():
-            m = json.loads(line)
-            want.setdefault(m["rule"], set()).add(m["line"])
-    if engine is None:
-        engine = DuckEngine() if engine_name == "duckdb" else SparkEngine()
-    rows = [{"Value": v, "__line": k + 1} for k, v in enumerate(inputs)]
-    engine.load("escaping_values", ["Value"], rows)
-    ok = wrong = refused = 0
-    for name, pat in names:
-        f = out / f"{name}.sql"
-        if not f.exists():
-            refused += 1
-            continue
-        query = open(f, encoding="utf-8", newline="").read()
-        try:
-            got = engine.run(query)
-        except Exception as e:  # noqa: BLE001
-            wrong += 1
-            ch.fail(f"{name} {pat!r}: {type(e).__name__}: {str(e)[:300]}\n    query: {query}")
-            continue
-        w = want.get(name, set())
-        if got != w:
-            wrong += 1
-            diff = sorted(got ^ w)[:5]
-            ch.fail(f"{name} {pat!r}: {engine_name} and the evaluator differ on inputs "
-                    f"{[inputs[k - 1] for k in diff]}\n    query: {query}")
-        else:
-            ok += 1
-    if p.returncode not in (0, 1) or h.returncode not in (0, 1):
-        ch.fail(f"compile exited {p.returncode}, hunt exited {h.returncode}: {(p.stderr + h.stderr)[-400:]}")
-    ch.summary = (f"{n_patterns} patterns and {n_patterns // 2} globs x {len(inputs)} inputs: {ok} agree on every input, "
-                  f"{wrong} differ, {refused} refused by check or target")
+    ok, wrong, refused, _ = versus_evaluator(ctx, ch, engine_name, engine_for(engine_name, engine), d,
+                                             rules, names, inputs)
+    ch.summary = (f"{n_patterns} patterns and {n_patterns // 2} globs x {len(inputs)} inputs: {ok} agree on "
+                  f"every input, {wrong} differ, {refused} refused by check or target")
     return ch
