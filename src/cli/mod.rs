@@ -39,8 +39,8 @@ pub struct TargetArgs {
     /// SPL: the index to search instead of the catalog's default.
     #[arg(long)]
     pub index: Option<String>,
-    /// SQL (duckdb, spark): put this before every table name derived from a source's name
-    /// (`lake.` for a schema or database).
+    /// SQL (duckdb, spark): put this before every table name (`lake.` for a schema or
+    /// database).
     #[arg(long)]
     pub table_prefix: Option<String>,
 }

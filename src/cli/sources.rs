@@ -30,7 +30,7 @@ pub struct SourcesArgs {
 /// `sources`: the catalog, described.
 pub fn run(a: SourcesArgs) -> ExitCode {
     let catalog = match super::load_catalog(&a.catalog) {
-        Ok(c) => c,
+        Ok(c) => tripline::targets::with_derived_sections(&c),
         Err(code) => return code,
     };
     if let Some(n) = &a.name {

@@ -65,7 +65,7 @@ impl Options {
         Ok(Options {
             target: t,
             flavor: flavor.clone(),
-            catalog: Catalog::builtin_shared(),
+            catalog: builtin_with_derived(),
             target_opts: TargetOptions {
                 flavor: if flavor.is_empty() {
                     None
@@ -93,9 +93,16 @@ impl Options {
         self
     }
 
-    /// Use another catalog.
+    /// Use another catalog (with the sections targets derive for sources it gives none).
     pub fn with_catalog(mut self, catalog: Catalog) -> Options {
-        self.catalog = Arc::new(catalog);
+        self.catalog = Arc::new(targets::with_derived_sections(&catalog));
         self
     }
+}
+
+/// The built-in catalog with the targets' derived sections, built once per process.
+fn builtin_with_derived() -> Arc<Catalog> {
+    static CAT: std::sync::OnceLock<Arc<Catalog>> = std::sync::OnceLock::new();
+    CAT.get_or_init(|| Arc::new(targets::with_derived_sections(&Catalog::builtin_shared())))
+        .clone()
 }

@@ -146,6 +146,16 @@ pub trait Target: Sync {
         crate::catalog::TargetSource::default()
     }
 
+    /// The section a source gets on this target when the catalog gives it none (the SQL
+    /// targets' lake layout); `None`: no section (fields keep their names).
+    fn derived_section(
+        &self,
+        _source_name: &str,
+        _source: &Source,
+    ) -> Option<crate::catalog::TargetSource> {
+        None
+    }
+
     /// Every catalog key this target reads: one per flavour, or its name when it has none.
     fn catalog_keys(&self) -> Vec<String> {
         if self.flavors().is_empty() {
@@ -226,6 +236,25 @@ pub fn query_targets() -> Vec<(&'static str, Option<&'static str>)> {
             out.push((t.name(), None));
         } else {
             out.extend(t.flavors().iter().map(|f| (t.name(), Some(*f))));
+        }
+    }
+    out
+}
+
+/// `cat` with every section a target derives for a source the catalog gives no section
+/// for that target (`Target::derived_section`).
+pub fn with_derived_sections(cat: &crate::catalog::Catalog) -> crate::catalog::Catalog {
+    let mut out = cat.clone();
+    for t in registry() {
+        for key in t.catalog_keys() {
+            for (name, src) in out.sources.iter_mut() {
+                if src.targets.contains_key(&key) {
+                    continue;
+                }
+                if let Some(sec) = t.derived_section(name, src) {
+                    src.targets.insert(key.clone(), sec);
+                }
+            }
         }
     }
     out

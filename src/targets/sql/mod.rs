@@ -5,8 +5,9 @@
 //!
 //! The lake layout every SQL target reads (documented in `docs/catalog.md`, "Data lakes"):
 //! one table per catalog source, named after the source (`windows.process_creation` →
-//! `windows_process_creation`, with `--table-prefix` before it, or the catalog section's
-//! `table`), one row per record, and one text column per catalog field named exactly as
+//! `windows_process_creation`, the section [`Target::derived_section`] gives every source
+//! the catalog has none for; a catalog section's `table` names another; `--table-prefix`
+//! before it), one row per record, and one text column per catalog field named exactly as
 //! the field (a dotted name is one column). Numbers and booleans are held as their text,
 //! `json` fields as their compact JSON text; a missing value is NULL or `''`.
 
@@ -66,13 +67,19 @@ pub const STYLE: Style = Style {
 pub struct SqlTarget(pub &'static dyn Dialect);
 
 impl SqlTarget {
-    /// The table a source's records are in.
+    /// The table a source's records are in, after `--table-prefix`.
     fn table(&self, ctx: &Ctx) -> String {
         let key = ctx.catalog_key;
         let table = ctx.source.targets.get(key).and_then(|t| t.table.clone());
         let prefix = ctx.opts.table_prefix.as_deref().unwrap_or("");
-        table.unwrap_or_else(|| format!("{prefix}{}", ctx.source_name.replace('.', "_")))
+        let table = table.unwrap_or_else(|| table_name(ctx.source_name));
+        format!("{prefix}{table}")
     }
+}
+
+/// The lake layout's table of a source: its name with `.` as `_`.
+fn table_name(source_name: &str) -> String {
+    source_name.replace('.', "_")
 }
 
 /// The source's time field on this target (the section's, else the source's).
@@ -112,6 +119,21 @@ impl Target for SqlTarget {
         format!("-- {text}")
     }
 
+    /// The lake layout: the source's table, its time field, its records selected by its
+    /// `recognize` (compiled like the rule's own fields).
+    fn derived_section(
+        &self,
+        source_name: &str,
+        source: &crate::catalog::Source,
+    ) -> Option<crate::catalog::TargetSource> {
+        Some(crate::catalog::TargetSource {
+            table: Some(table_name(source_name)),
+            timestamp: source.timestamp.clone(),
+            recognize: source.recognize.is_some(),
+            ..Default::default()
+        })
+    }
+
     fn compile_rule(&self, rule: &ir::Rule, ctx: &Ctx) -> Result<String, Vec<TargetError>> {
         let d = self.0;
         let mut errors = Vec::new();
@@ -148,7 +170,9 @@ impl Target for SqlTarget {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let table = d.ident(&self.table(ctx));
+        // `schema.table`: each part quoted.
+        let table: Vec<String> = self.table(ctx).split('.').map(|p| d.ident(p)).collect();
+        let table = table.join(".");
         if let Some(st) = &rule.stage {
             return stage::query(&w, st, &table, lines);
         }

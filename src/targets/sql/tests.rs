@@ -125,3 +125,30 @@ fn java_regexes_spell_out_what_java_reads_otherwise() {
     assert_eq!(j(r"[\[&]", true), r"[\&\[]");
     assert_eq!(re2("a$", false).unwrap(), "(?i)a$");
 }
+
+#[test]
+fn every_source_gets_the_lake_layout_unless_the_catalog_says_otherwise() {
+    let cat = crate::targets::with_derived_sections(&crate::catalog::Catalog::builtin());
+    for (name, src) in &cat.sources {
+        for key in ["duckdb", "spark"] {
+            let t = &src.targets[key];
+            assert_eq!(t.table.as_deref(), Some(name.replace('.', "_").as_str()));
+            assert_eq!(t.recognize, src.recognize.is_some(), "{name}");
+            assert_eq!(t.timestamp, src.timestamp, "{name}");
+        }
+    }
+    // A user section names another table; the source's records are still selected first.
+    let user =
+        "sources:\n  windows.process_creation:\n    targets:\n      duckdb: {table: raw.sysmon}\n";
+    let user = crate::driver::load_catalog(Some((user, "user.yml"))).expect("valid");
+    let opts = Options::new("duckdb", None).unwrap().with_catalog(user);
+    let out = compile(
+        &rule("windows.process_creation", r#"Image endswith "\\x.exe""#),
+        &opts,
+    );
+    let q = &out.outputs[0].text;
+    assert!(
+        q.starts_with("SELECT *\nFROM \"raw\".\"sysmon\"\nWHERE lower(\"Channel\") = "),
+        "{q}"
+    );
+}
