@@ -281,3 +281,16 @@ pub fn unsupported(
         help: help.map(str::to_string),
     }
 }
+
+/// The refusal of a test on a field of a type it does not apply to (`a regular expression
+/// on the number field `EventID``), the same on every target.
+pub fn type_refusal(target: &str, p: &ir::Pred, what: &str) -> TargetError {
+    let ty = p.field.ty.name();
+    unsupported(
+        target,
+        &format!("{what} on the {ty} field `{}`", p.field.name),
+        p.span,
+        &format!("{what} needs a field of another type than {ty}"),
+        None,
+    )
+}

@@ -117,13 +117,7 @@ impl Emitter<'_> {
     }
 
     pub(super) fn type_refusal(&self, p: &Pred, what: &str) -> TargetError {
-        let ty = p.field.ty.name();
-        self.refuse(
-            p,
-            &format!("{what} on the {ty} field `{}`", p.field.name),
-            &format!("{what} needs a field of another type than {ty}"),
-            None,
-        )
+        super::super::type_refusal(self.target, p, what)
     }
 
     /// One predicate. `negated`: emit its negation. `two_valued`: the plain form may not be

@@ -77,12 +77,12 @@ impl Writer {
     }
 
     fn type_refusal(&self, p: &Pred, what: &str) -> TargetError {
-        let ty = p.field.ty.name();
-        self.refuse(
-            p,
-            format!("{what} on the {ty} field `{}`", p.field.name),
-            &format!("{what} needs a field of another type than {ty}"),
-        )
+        crate::targets::type_refusal(self.d.name(), p, what)
+    }
+
+    /// The field holds a value (not NULL, not `''`): what every key of a stage needs.
+    pub fn present(&self, f: &ir::Field) -> Node {
+        Node::bare(format!("coalesce({}, '') <> ''", self.column(f)))
     }
 
     /// A value folded as the language folds it, or a refusal when it holds a non-ASCII
@@ -230,7 +230,7 @@ impl Writer {
             Test::Exists if self.time.as_deref() == Some(p.field.name.as_str()) => {
                 Ok(Node::bare(format!("{c} IS NOT NULL")))
             }
-            Test::Exists => Ok(Node::bare(format!("coalesce({c}, '') <> ''"))),
+            Test::Exists => Ok(self.present(&p.field)),
             Test::FieldEq { other, cased } => {
                 let o = self.column(other);
                 let ostringy = matches!(

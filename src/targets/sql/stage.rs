@@ -84,11 +84,10 @@ fn threshold_query(
     window: &ir::Duration,
 ) -> String {
     let d = w.d;
-    let present = |f: &ir::Field| Node::bare(format!("coalesce({}, '') <> ''", w.column(f)));
     let mut wh = clauses;
     wh.push(Node::bare(format!("{time} IS NOT NULL")));
-    wh.extend(by.iter().map(present));
-    wh.extend(distinct.iter().map(present));
+    wh.extend(by.iter().map(|f| w.present(f)));
+    wh.extend(distinct.iter().map(|f| w.present(f)));
     let ms = window.seconds * 1000;
     let start = d.timestamp_of_ms(&format!(
         "CAST(floor({} / {ms}) * {ms} AS BIGINT)",
@@ -136,11 +135,7 @@ fn first_seen(
     let (win, base) = (window.seconds * 1000, baseline.seconds * 1000);
     let mut wh = clauses;
     wh.push(Node::bare(format!("{time} IS NOT NULL")));
-    wh.extend(
-        fields
-            .iter()
-            .map(|f| Node::bare(format!("coalesce({}, '') <> ''", w.column(f)))),
-    );
+    wh.extend(fields.iter().map(|f| w.present(f)));
     wh.push(Node::bare(format!("{t} >= {now} - {}", win + base)));
     wh.push(Node::bare(format!("{t} < {now}")));
     let keys: Vec<String> = fields
@@ -195,10 +190,7 @@ fn sequence(
         let mut wh = clauses.clone();
         wh.push(w.expr(&step.expr, false)?);
         wh.push(Node::bare(format!("{time} IS NOT NULL")));
-        wh.extend(
-            by.iter()
-                .map(|f| Node::bare(format!("coalesce({}, '') <> ''", w.column(f)))),
-        );
+        wh.extend(by.iter().map(|f| w.present(f)));
         let keys: Vec<String> = by
             .iter()
             .enumerate()
