@@ -291,6 +291,10 @@ fn run_case(
         ("sigma/PCRE2", &e.sigma),
     ];
     for (i, (name, re)) in engines.iter().enumerate() {
+        if i == 0 && !re2::AVAILABLE {
+            // Reported once as SKIP by the test; the PCRE2 engines still run.
+            continue;
+        }
         let re = match re {
             Ok(re) => re,
             Err(why) => {

@@ -4,7 +4,8 @@ use super::{did_you_mean, CheckError};
 use crate::ir::{Meta, Span};
 use crate::syntax::ast::{MetaEntry, MetaValue, RuleDecl};
 
-const KEYS: &[&str] = &[
+/// The metadata keys a rule may have.
+pub const KEYS: &[&str] = &[
     "title",
     "id",
     "status",
@@ -19,17 +20,20 @@ const KEYS: &[&str] = &[
     "related",
     "fields",
 ];
-const STATUS: &[&str] = &[
+/// The values of `status`.
+pub const STATUS: &[&str] = &[
     "stable",
     "test",
     "experimental",
     "deprecated",
     "unsupported",
 ];
-const LEVEL: &[&str] = &["informational", "low", "medium", "high", "critical"];
-const RELATED: &[&str] = &["derived", "obsolete", "merged", "renamed", "similar"];
+/// The values of `level`.
+pub const LEVEL: &[&str] = &["informational", "low", "medium", "high", "critical"];
+/// The kinds of link `related` names.
+pub const RELATED: &[&str] = &["derived", "obsolete", "merged", "renamed", "similar"];
 /// ATT&CK tactics as Sigma tags write them.
-pub(crate) const TACTICS: &[&str] = &[
+pub const TACTICS: &[&str] = &[
     "reconnaissance",
     "resource-development",
     "initial-access",

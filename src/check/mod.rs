@@ -21,9 +21,9 @@ pub use errors::CheckError;
 pub fn portable_regex(pattern: &str) -> Result<(), String> {
     regex_check::check(pattern)
 }
-/// The ATT&CK tactics an `attack.<tactic>` tag may name.
-#[cfg(test)]
-pub(crate) use meta::TACTICS;
+/// The words of rule metadata: its keys, the values of `status`, `level` and `related`, and
+/// the ATT&CK tactics an `attack.<tactic>` tag may name.
+pub use meta::{KEYS as META_KEYS, LEVEL, RELATED, STATUS, TACTICS};
 
 use crate::catalog::{Catalog, FieldType, Source};
 use crate::ir::{self, CmpOp, Number, Quant, Span, StrOp, Test};

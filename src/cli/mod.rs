@@ -6,6 +6,7 @@ mod compile;
 mod events;
 mod hunt;
 mod io;
+mod lsp;
 mod sources;
 mod test;
 
@@ -70,6 +71,8 @@ enum Command {
     /// Show how events are read: each as its source's fields, and the sources that
     /// recognise it.
     Events(events::EventsArgs),
+    /// Run the language server (Language Server Protocol on stdin and stdout) for editors.
+    Lsp(lsp::LspArgs),
 }
 
 /// Run the CLI and return the process exit code.
@@ -86,6 +89,7 @@ pub fn run() -> ExitCode {
         Command::Hunt(a) => hunt::run(a),
         Command::Sources(a) => sources::run(a),
         Command::Events(a) => events::run(a),
+        Command::Lsp(a) => lsp::run(a),
     }
 }
 

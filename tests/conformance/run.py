@@ -1016,6 +1016,44 @@ def check_recognition(ctx) -> Check:
     return ch
 
 
+def check_tmgrammar(ctx) -> Check:
+    """The editor grammar (editors/vscode/syntaxes/trip.tmLanguage.json) through
+    editors/vscode/test/run.sh: vscode-tmgrammar-test's scope assertions, and every rule file
+    highlighted by vscode-textmate with no unmatched or invalid region."""
+    ch = Check("tmgrammar")
+    script = REPO / "editors" / "vscode" / "test" / "run.sh"
+    if not script.is_file():
+        ch.fail(f"{script.relative_to(REPO)} is missing")
+        ch.summary = "not run"
+        return ch
+    # run.sh covers this checkout's rules/ and tests/; another rule directory is added.
+    extra = []
+    if ctx.args.rules.resolve() != (REPO / "rules").resolve():
+        extra.append(str(ctx.args.rules.resolve()))
+    timeout = 300
+    try:
+        p = subprocess.run(["bash", str(script), *extra], capture_output=True, text=True, timeout=timeout)
+        out, err, rc = p.stdout, p.stderr, p.returncode
+    except subprocess.TimeoutExpired as e:
+        def text(b):
+            return b.decode("utf-8", "replace") if isinstance(b, bytes) else (b or "")
+        out, err, rc = text(e.stdout), text(e.stderr), None
+    lines = [l for l in out.split("\n") if l.strip()]
+    last = lines[-1] if lines else ""
+    if last.startswith("tmgrammar: "):
+        ch.summary = last[len("tmgrammar: "):]
+    else:
+        ch.summary = "no summary line from run.sh"
+    for l in lines[:-1]:
+        vnote(f"  {l}")
+    if rc is None:
+        ch.fail(f"run.sh did not finish in {timeout} s; its output ends:\n" + (out + err)[-2000:])
+        ch.summary = f"timed out after {timeout} s"
+    elif rc != 0:
+        ch.fail(f"run.sh exited {rc}; its output ends:\n" + "\n".join((out + "\n" + err).strip().split("\n")[-40:]))
+    return ch
+
+
 def check_regression(ctx) -> Check:
     """SigmaHQ's regression events through the emitted KQL and Sigma (regression.py)."""
     mod = load_script("tripline_conf_regression", HERE / "regression.py")
@@ -2991,7 +3029,7 @@ def main(argv: list[str]) -> int:
         return lake.check_regex(ctx, sys.modules[__name__], "spark")
 
     for fn in (check_sigma_load, check_kusto_analyse, check_catalog_kql, check_recognition, check_duckdb_kql, check_sigma_sqlite,
-               check_spl_structure, check_escaping, check_stateful, check_duckdb, check_spark, check_duckdb_escaping, check_spark_escaping, check_duckdb_regex, check_spark_regex, check_regression, check_corpus):
+               check_spl_structure, check_escaping, check_stateful, check_duckdb, check_spark, check_duckdb_escaping, check_spark_escaping, check_duckdb_regex, check_spark_regex, check_tmgrammar, check_regression, check_corpus):
         name = fn.__name__.replace("check_", "").replace("_", "-")
         if args.only and name not in args.only.split(","):
             continue

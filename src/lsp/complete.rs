@@ -1,0 +1,258 @@
+//! Completion: what [`super::context`] says may be written at the cursor, from the
+//! catalog (sources, the rule's fields and their types), the names in scope and the
+//! language's own words.
+
+use lsp_types::{
+    CompletionItem, CompletionItemKind, CompletionTextEdit, Documentation, MarkupContent,
+    MarkupKind, Position, TextEdit, Uri,
+};
+
+use crate::catalog::{FieldType, Source};
+use crate::check::{LEVEL, META_KEYS, RELATED, STATUS, TACTICS};
+use crate::syntax::ast;
+
+use super::context::{self, Want, ENTRY_WORDS};
+use super::names::{self, DeclKind};
+use super::position::LineIndex;
+use super::workspace::Workspace;
+
+/// The operators a field of this type takes, with what each means (`None`: unknown type).
+pub fn operators(ty: Option<FieldType>) -> Vec<(&'static str, &'static str)> {
+    const EQ: [(&str, &str); 2] = [
+        ("==", "equal (case-insensitive unless `cased`)"),
+        ("!=", "not equal"),
+    ];
+    const PRESENCE: [(&str, &str); 2] = [
+        ("exists", "present and not empty"),
+        ("missing", "absent or empty"),
+    ];
+    const LIST: [(&str, &str); 2] = [
+        ("in", "equal to an element of a list"),
+        ("not in", "equal to no element of a list"),
+    ];
+    const TEXT: [(&str, &str); 5] = [
+        ("contains", "holds the text"),
+        ("startswith", "begins with the text"),
+        ("endswith", "ends with the text"),
+        ("like", "matches the glob (`*`, `?`) over the whole value"),
+        ("matches", "the regular expression is found in the value"),
+    ];
+    const ORDER: [(&str, &str); 4] = [
+        ("<", "less than"),
+        ("<=", "at most"),
+        (">", "greater than"),
+        (">=", "at least"),
+    ];
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    match ty {
+        Some(FieldType::String) => {
+            out.extend(EQ.iter().chain(&LIST).chain(&TEXT));
+        }
+        Some(FieldType::Ip) => {
+            out.extend(EQ.iter().chain(&LIST));
+            out.push(("in cidr", "inside one of the networks"));
+            out.extend(&TEXT);
+        }
+        Some(FieldType::Number) => out.extend(EQ.iter().chain(&ORDER).chain(&LIST)),
+        Some(FieldType::Bool) => out.extend(&EQ),
+        Some(FieldType::Json) => out.push(TEXT[0]),
+        None => {
+            out.extend(EQ.iter().chain(&ORDER).chain(&LIST).chain(&TEXT));
+            out.push(("in cidr", "inside one of the networks"));
+        }
+    }
+    out.extend(&PRESENCE);
+    out
+}
+
+struct Items<'a> {
+    out: Vec<CompletionItem>,
+    edit: lsp_types::Range,
+    prefix: &'a str,
+}
+
+impl Items<'_> {
+    fn push(
+        &mut self,
+        label: &str,
+        kind: CompletionItemKind,
+        detail: Option<String>,
+        doc: Option<String>,
+    ) {
+        if !label.starts_with(self.prefix)
+            && !label.to_lowercase().contains(&self.prefix.to_lowercase())
+        {
+            return;
+        }
+        self.out.push(CompletionItem {
+            label: label.to_string(),
+            kind: Some(kind),
+            detail,
+            documentation: doc.map(|d| {
+                Documentation::MarkupContent(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: d,
+                })
+            }),
+            sort_text: Some(format!("{:04}", self.out.len())),
+            text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
+                self.edit,
+                label.to_string(),
+            ))),
+            ..CompletionItem::default()
+        });
+    }
+
+    fn words(&mut self, words: &[&str], kind: CompletionItemKind) {
+        for w in words {
+            self.push(w, kind, None, None);
+        }
+    }
+}
+
+/// A field's one-line detail: its type and what it identifies.
+pub fn field_detail(src: &Source, name: &str) -> Option<String> {
+    let d = src.fields.get(name)?;
+    Some(match d.entity {
+        Some(e) => format!("{} ({})", d.ty().name(), e.name()),
+        None => d.ty().name().to_string(),
+    })
+}
+
+/// The completions at `pos` of document `uri`.
+pub fn complete(ws: &Workspace, uri: &Uri, pos: Position) -> Vec<CompletionItem> {
+    let Some(doc) = ws.docs().get(uri) else {
+        return Vec::new();
+    };
+    let text = &doc.text;
+    let idx = LineIndex::new(text);
+    let at = idx.offset(pos);
+    let ctx = context::at(text, at);
+    let mut items = Items {
+        out: Vec::new(),
+        edit: idx.range(ctx.prefix_start, at),
+        prefix: &text[ctx.prefix_start..at],
+    };
+    let cat = &ws.catalog.catalog;
+    let source: Option<&Source> = ctx
+        .rule
+        .as_ref()
+        .and_then(|r| r.source.as_deref())
+        .and_then(|s| cat.sources.get(s));
+    let prog = ws.program(uri);
+    let scope = prog
+        .as_ref()
+        .map(|p| names::scope(p, 0))
+        .unwrap_or_default();
+    let fields = |items: &mut Items| {
+        if let Some(src) = source {
+            for (name, d) in &src.fields {
+                items.push(
+                    name,
+                    CompletionItemKind::FIELD,
+                    field_detail(src, name),
+                    d.description.clone(),
+                );
+            }
+        }
+    };
+    let decls = |items: &mut Items, kinds: &[DeclKind]| {
+        for d in scope.iter().filter(|d| kinds.contains(&d.kind)) {
+            let (kind, detail) = match d.item {
+                ast::Item::List(l) => (
+                    CompletionItemKind::VARIABLE,
+                    format!("list of {}", l.items.len()),
+                ),
+                ast::Item::Condition(_) => (CompletionItemKind::FUNCTION, "condition".to_string()),
+                _ => (CompletionItemKind::CLASS, "rule".to_string()),
+            };
+            let text = prog.as_ref().map(|p| p.files[d.file].text.clone());
+            let doc = text.map(|t| {
+                format!(
+                    "```trip\n{}\n```",
+                    &t[d.span.start..d.span.end.min(t.len())]
+                )
+            });
+            items.push(d.name, kind, Some(detail), doc);
+        }
+    };
+    match &ctx.want {
+        Want::Source => {
+            for (name, src) in &cat.sources {
+                let first = src.description.lines().next().unwrap_or("").to_string();
+                items.push(
+                    name,
+                    CompletionItemKind::MODULE,
+                    Some(first),
+                    Some(src.description.clone()),
+                );
+            }
+        }
+        Want::Operand => {
+            fields(&mut items);
+            decls(&mut items, &[DeclKind::Condition]);
+            items.words(&["not", "keyword"], CompletionItemKind::KEYWORD);
+        }
+        Want::Field => fields(&mut items),
+        Want::Operator(f) => {
+            let ty = source.and_then(|s| s.fields.get(f)).map(|d| d.ty());
+            for (op, what) in operators(ty) {
+                items.push(
+                    op,
+                    CompletionItemKind::OPERATOR,
+                    Some(what.to_string()),
+                    None,
+                );
+            }
+        }
+        Want::In => items.words(&["in"], CompletionItemKind::KEYWORD),
+        Want::List { after_in } => {
+            decls(&mut items, &[DeclKind::List]);
+            if *after_in {
+                items.words(&["cased", "cidr"], CompletionItemKind::KEYWORD);
+            }
+        }
+        Want::StrTestValue => {
+            decls(&mut items, &[DeclKind::List]);
+            items.words(&["any", "all", "cased"], CompletionItemKind::KEYWORD);
+        }
+        Want::Value(f) => {
+            let ty = source.and_then(|s| s.fields.get(f)).map(|d| d.ty());
+            if ty == Some(FieldType::Bool) {
+                items.words(&["true", "false"], CompletionItemKind::VALUE);
+            } else if ty != Some(FieldType::Json) {
+                fields(&mut items);
+            }
+        }
+        Want::MetaValue(key) => {
+            let values = match *key {
+                "status" => STATUS,
+                "level" => LEVEL,
+                _ => RELATED,
+            };
+            items.words(values, CompletionItemKind::ENUM_MEMBER);
+        }
+        Want::Tag => {
+            for t in TACTICS {
+                items.push(
+                    &format!("attack.{t}"),
+                    CompletionItemKind::ENUM_MEMBER,
+                    Some("ATT&CK tactic".into()),
+                    None,
+                );
+            }
+        }
+        Want::Step => decls(&mut items, &[DeclKind::Condition, DeclKind::Rule]),
+        Want::Entry => {
+            items.words(ENTRY_WORDS, CompletionItemKind::KEYWORD);
+            items.words(META_KEYS, CompletionItemKind::PROPERTY);
+            items.words(&["and", "or"], CompletionItemKind::KEYWORD);
+        }
+        Want::Item => items.words(
+            &["rule", "list", "condition", "import"],
+            CompletionItemKind::KEYWORD,
+        ),
+        Want::Nothing => {}
+    }
+    items.out
+}
