@@ -61,26 +61,6 @@ pub const ENTRY_WORDS: &[&str] = &[
     "related",
 ];
 const STR_OPS: &[&str] = &["contains", "startswith", "endswith", "like", "matches"];
-const RESERVED: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "cidr",
-    "contains",
-    "startswith",
-    "endswith",
-    "like",
-    "matches",
-    "exists",
-    "missing",
-    "any",
-    "all",
-    "cased",
-    "keyword",
-    "true",
-    "false",
-];
 
 /// The context at byte `at` of `text`.
 pub fn at(text: &str, at: usize) -> Context {
@@ -134,7 +114,7 @@ fn want(text: &str, before: &[Tok], start: usize, in_rule: bool) -> Want {
         w.chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && !RESERVED.contains(&w)
+            && !crate::syntax::RESERVED.contains(&w)
     };
     match p1 {
         "source" => return Want::Source,

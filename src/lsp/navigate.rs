@@ -170,7 +170,7 @@ pub fn rename(
     if prepare_rename(ws, uri, pos).is_none() {
         return Err("only a list or a condition can be renamed here".into());
     }
-    if !valid_name(new) {
+    if !crate::syntax::is_ident(new) {
         return Err(format!("`{new}` is not a name: letters, digits and `_`, not starting with a digit, and not a reserved word"));
     }
     let prog = ws.program(uri).ok_or("the document is not open")?;
@@ -190,35 +190,6 @@ pub fn rename(
             .push(TextEdit::new(loc.range, new.to_string()));
     }
     Ok(WorkspaceEdit::new(changes))
-}
-
-/// Whether `s` can name a list or condition.
-pub fn valid_name(s: &str) -> bool {
-    const RESERVED: &[&str] = &[
-        "and",
-        "or",
-        "not",
-        "in",
-        "cidr",
-        "contains",
-        "startswith",
-        "endswith",
-        "like",
-        "matches",
-        "exists",
-        "missing",
-        "any",
-        "all",
-        "cased",
-        "keyword",
-        "true",
-        "false",
-    ];
-    let mut cs = s.chars();
-    cs.next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !RESERVED.contains(&s)
 }
 
 /// The document's imports, lists, conditions and rules (with their test cases).

@@ -12,6 +12,38 @@ use pest::Parser as _;
 
 use crate::ir::Span;
 
+/// Words that cannot name a field, list or condition (the grammar's `reserved` rule).
+pub const RESERVED: &[&str] = &[
+    "and",
+    "or",
+    "not",
+    "in",
+    "cidr",
+    "contains",
+    "startswith",
+    "endswith",
+    "like",
+    "matches",
+    "exists",
+    "missing",
+    "any",
+    "all",
+    "cased",
+    "keyword",
+    "true",
+    "false",
+];
+
+/// Whether `s` is an identifier that can name a list or condition: letters, digits and
+/// `_`, not starting with a digit, and not a reserved word.
+pub fn is_ident(s: &str) -> bool {
+    let mut cs = s.chars();
+    cs.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !RESERVED.contains(&s)
+}
+
 /// The pest parser generated from `grammar/tripline.pest`.
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/tripline.pest"]
@@ -436,6 +468,19 @@ fn ceil_char(text: &str, mut at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_words_are_the_grammars() {
+        let g = include_str!("../../grammar/tripline.pest");
+        let start = g
+            .find("\nreserved = _{")
+            .expect("the grammar has a reserved rule");
+        let body = &g[start..start + g[start..].find('}').unwrap()];
+        let words: Vec<&str> = body.split('"').skip(1).step_by(2).collect();
+        assert_eq!(words, RESERVED);
+        assert!(is_ident("known_apps") && is_ident("_x1"));
+        assert!(!is_ident("in") && !is_ident("1x") && !is_ident("a.b") && !is_ident(""));
+    }
 
     #[test]
     fn error_spans_are_whole_characters() {

@@ -96,28 +96,6 @@ fn is_dotted(s: &str) -> bool {
         })
 }
 
-/// Words that cannot name a field (grammar/tripline.pest `reserved`).
-const RESERVED: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "cidr",
-    "contains",
-    "startswith",
-    "endswith",
-    "like",
-    "matches",
-    "exists",
-    "missing",
-    "any",
-    "all",
-    "cased",
-    "keyword",
-    "true",
-    "false",
-];
-
 /// A string literal that reads back as exactly `s`.
 fn lit(s: &str) -> String {
     if !s.contains('"') && !s.chars().any(|c| c.is_control()) && s.contains('\\') {
@@ -204,7 +182,11 @@ fn field_name(f: &ir::Field, span: ir::Span, errors: &mut Vec<TargetError>) -> S
         Mapped::Column(c) => c,
         Mapped::Expr(e) => e,
     };
-    if !is_dotted(&name) || name.split('.').any(|s| RESERVED.contains(&s)) {
+    if !is_dotted(&name)
+        || name
+            .split('.')
+            .any(|s| crate::syntax::RESERVED.contains(&s))
+    {
         errors.push(unsupported(
             TARGET,
             &format!("the field name `{name}`"),
