@@ -10,6 +10,7 @@ pub mod driver;
 pub mod ir;
 pub mod lsp;
 pub mod mapping;
+pub mod project;
 pub mod sigma_in;
 pub mod syntax;
 pub mod targets;

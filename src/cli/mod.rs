@@ -1,6 +1,7 @@
 //! The command-line interface: a thin layer over the library, one module per subcommand.
 //! It is the only place that prints (through [`io`]).
 
+mod build;
 mod check;
 mod compile;
 mod events;
@@ -60,6 +61,8 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Read Sigma rules (YAML) and compile them to a target query language.
     ConvertSigma(compile::ConvertArgs),
+    /// Build the project in tripline.toml: every rule for every target, and tripline.lock.
+    Build(build::BuildArgs),
     /// Check rules and report every diagnostic.
     Check(check::CheckArgs),
     /// Run the test cases kept with each rule through the reference evaluator.
@@ -84,6 +87,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Compile(a) => compile::run(a),
         Command::ConvertSigma(a) => compile::convert(a),
+        Command::Build(a) => build::run(a),
         Command::Check(a) => check::run(a),
         Command::Test(a) => test::run(a),
         Command::Hunt(a) => hunt::run(a),
