@@ -144,56 +144,18 @@ pub fn complete(ws: &Workspace, uri: &Uri, pos: Position) -> Vec<CompletionItem>
         .as_ref()
         .map(|p| names::scope(p, 0))
         .unwrap_or_default();
-    let fields = |items: &mut Items| {
-        if let Some(src) = source {
-            for (name, d) in &src.fields {
-                items.push(
-                    name,
-                    CompletionItemKind::FIELD,
-                    field_detail(src, name),
-                    d.description.clone(),
-                );
-            }
-        }
-    };
-    let decls = |items: &mut Items, kinds: &[DeclKind]| {
-        for d in scope.iter().filter(|d| kinds.contains(&d.kind)) {
-            let (kind, detail) = match d.item {
-                ast::Item::List(l) => (
-                    CompletionItemKind::VARIABLE,
-                    format!("list of {}", l.items.len()),
-                ),
-                ast::Item::Condition(_) => (CompletionItemKind::FUNCTION, "condition".to_string()),
-                _ => (CompletionItemKind::CLASS, "rule".to_string()),
-            };
-            let text = prog.as_ref().map(|p| p.files[d.file].text.clone());
-            let doc = text.map(|t| {
-                format!(
-                    "```trip\n{}\n```",
-                    &t[d.span.start..d.span.end.min(t.len())]
-                )
-            });
-            items.push(d.name, kind, Some(detail), doc);
-        }
+    let names = Names {
+        scope: &scope,
+        prog: prog.as_deref(),
     };
     match &ctx.want {
-        Want::Source => {
-            for (name, src) in &cat.sources {
-                let first = src.description.lines().next().unwrap_or("").to_string();
-                items.push(
-                    name,
-                    CompletionItemKind::MODULE,
-                    Some(first),
-                    Some(src.description.clone()),
-                );
-            }
-        }
+        Want::Source => items.sources(cat),
         Want::Operand => {
-            fields(&mut items);
-            decls(&mut items, &[DeclKind::Condition]);
+            items.fields(source);
+            items.decls(&names, &[DeclKind::Condition]);
             items.words(&["not", "keyword"], CompletionItemKind::KEYWORD);
         }
-        Want::Field => fields(&mut items),
+        Want::Field => items.fields(source),
         Want::Operator(f) => {
             let ty = source.and_then(|s| s.fields.get(f)).map(|d| d.ty());
             for (op, what) in operators(ty) {
@@ -207,23 +169,20 @@ pub fn complete(ws: &Workspace, uri: &Uri, pos: Position) -> Vec<CompletionItem>
         }
         Want::In => items.words(&["in"], CompletionItemKind::KEYWORD),
         Want::List { after_in } => {
-            decls(&mut items, &[DeclKind::List]);
+            items.decls(&names, &[DeclKind::List]);
             if *after_in {
                 items.words(&["cased", "cidr"], CompletionItemKind::KEYWORD);
             }
         }
         Want::StrTestValue => {
-            decls(&mut items, &[DeclKind::List]);
+            items.decls(&names, &[DeclKind::List]);
             items.words(&["any", "all", "cased"], CompletionItemKind::KEYWORD);
         }
-        Want::Value(f) => {
-            let ty = source.and_then(|s| s.fields.get(f)).map(|d| d.ty());
-            if ty == Some(FieldType::Bool) {
-                items.words(&["true", "false"], CompletionItemKind::VALUE);
-            } else if ty != Some(FieldType::Json) {
-                fields(&mut items);
-            }
-        }
+        Want::Value(f) => match source.and_then(|s| s.fields.get(f)).map(|d| d.ty()) {
+            Some(FieldType::Bool) => items.words(&["true", "false"], CompletionItemKind::VALUE),
+            Some(FieldType::Json) => {}
+            _ => items.fields(source),
+        },
         Want::MetaValue(key) => {
             let values = match *key {
                 "status" => STATUS,
@@ -232,17 +191,8 @@ pub fn complete(ws: &Workspace, uri: &Uri, pos: Position) -> Vec<CompletionItem>
             };
             items.words(values, CompletionItemKind::ENUM_MEMBER);
         }
-        Want::Tag => {
-            for t in TACTICS {
-                items.push(
-                    &format!("attack.{t}"),
-                    CompletionItemKind::ENUM_MEMBER,
-                    Some("ATT&CK tactic".into()),
-                    None,
-                );
-            }
-        }
-        Want::Step => decls(&mut items, &[DeclKind::Condition, DeclKind::Rule]),
+        Want::Tag => items.tags(),
+        Want::Step => items.decls(&names, &[DeclKind::Condition, DeclKind::Rule]),
         Want::Entry => {
             items.words(ENTRY_WORDS, CompletionItemKind::KEYWORD);
             items.words(META_KEYS, CompletionItemKind::PROPERTY);
@@ -255,4 +205,73 @@ pub fn complete(ws: &Workspace, uri: &Uri, pos: Position) -> Vec<CompletionItem>
         Want::Nothing => {}
     }
     items.out
+}
+
+/// The names in scope of the document, with the program that declares them.
+struct Names<'a, 'p> {
+    scope: &'a [names::Decl<'p>],
+    prog: Option<&'p crate::driver::Program>,
+}
+
+impl Items<'_> {
+    /// Every source of the catalog.
+    fn sources(&mut self, cat: &crate::catalog::Catalog) {
+        for (name, src) in &cat.sources {
+            let first = src.description.lines().next().unwrap_or("").to_string();
+            self.push(
+                name,
+                CompletionItemKind::MODULE,
+                Some(first),
+                Some(src.description.clone()),
+            );
+        }
+    }
+
+    /// The ATT&CK tactic tags.
+    fn tags(&mut self) {
+        for t in TACTICS {
+            let tag = format!("attack.{t}");
+            self.push(
+                &tag,
+                CompletionItemKind::ENUM_MEMBER,
+                Some("ATT&CK tactic".into()),
+                None,
+            );
+        }
+    }
+
+    /// The fields of the rule's source, with their types and descriptions.
+    fn fields(&mut self, source: Option<&Source>) {
+        let Some(src) = source else { return };
+        for (name, d) in &src.fields {
+            self.push(
+                name,
+                CompletionItemKind::FIELD,
+                field_detail(src, name),
+                d.description.clone(),
+            );
+        }
+    }
+
+    /// The declarations in scope of these kinds, each documented with its text.
+    fn decls(&mut self, names: &Names, kinds: &[DeclKind]) {
+        for d in names.scope.iter().filter(|d| kinds.contains(&d.kind)) {
+            let (kind, detail) = match d.item {
+                ast::Item::List(l) => (
+                    CompletionItemKind::VARIABLE,
+                    format!("list of {}", l.items.len()),
+                ),
+                ast::Item::Condition(_) => (CompletionItemKind::FUNCTION, "condition".to_string()),
+                _ => (CompletionItemKind::CLASS, "rule".to_string()),
+            };
+            let doc = names.prog.map(|p| {
+                let t = &p.files[d.file].text;
+                format!(
+                    "```trip\n{}\n```",
+                    &t[d.span.start..d.span.end.min(t.len())]
+                )
+            });
+            self.push(d.name, kind, Some(detail), doc);
+        }
+    }
 }

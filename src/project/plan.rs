@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::catalog::Catalog;
 use crate::driver::{self, Checked, FileDiagnostic, Options, Program};
 use crate::syntax::ast;
 
@@ -121,50 +122,63 @@ fn declared(prog: &Program) -> BTreeSet<String> {
     out
 }
 
-/// Compile the project's rules for every target and work out the new lock.
-pub fn plan(project: &Project) -> Result<Plan, ProjectError> {
+/// The project's catalog and its rule files, loaded.
+fn load(project: &Project) -> Result<(Catalog, Program), ProjectError> {
     let catalog = match &project.catalog {
-        None => crate::catalog::Catalog::builtin(),
+        None => Catalog::builtin(),
         Some(c) => {
             let p = project.root.join(c);
             let text = std::fs::read_to_string(&p).map_err(|e| ProjectError::Unreadable {
                 path: p.display().to_string(),
                 reason: e.to_string(),
             })?;
-            match driver::load_catalog(Some((&text, &p.display().to_string()))) {
-                Ok(c) => c,
-                Err(diags) => return Err(ProjectError::Catalog(diags)),
-            }
+            driver::load_catalog(Some((&text, &p.display().to_string())))
+                .map_err(ProjectError::Catalog)?
         }
     };
     let paths: Vec<PathBuf> = project.rules.iter().map(|r| project.root.join(r)).collect();
     let inputs = driver::collect_inputs(&paths).map_err(|e| ProjectError::Unreadable {
-        path: project
-            .rules
+        path: paths
             .iter()
             .map(|r| r.display().to_string())
             .collect::<Vec<_>>()
             .join(", "),
         reason: e.to_string(),
     })?;
-    let prog = Program::load_inputs(inputs);
-    let checked = driver::check_program(&prog, &catalog);
-    let old_lock = read_lock(&project.root)?;
-    let mut plan = Plan {
-        diagnostics: checked.diagnostics.clone(),
-        old_lock: old_lock.clone(),
-        ..Plan::default()
+    Ok((catalog, Program::load_inputs(inputs)))
+}
+
+/// What compiling every target gave, per rule name.
+#[derive(Default)]
+struct Outcomes {
+    /// The files of each rule.
+    files: BTreeMap<String, BTreeMap<PathBuf, String>>,
+    /// Targets each rule is not built for, with the code why.
+    skipped: BTreeMap<String, BTreeMap<String, String>>,
+    /// Rules that failed to check or to compile for some target.
+    failed: BTreeSet<String>,
+}
+
+/// Compile every checked rule for every target; refusals listed in a target's `skip` are
+/// notes, other refusals fail the rule (their diagnostics go to the plan).
+fn compile_all(
+    project: &Project,
+    catalog: &Catalog,
+    prog: &Program,
+    checked: &Checked,
+    plan: &mut Plan,
+) -> Result<Outcomes, ProjectError> {
+    let mut out = Outcomes {
+        failed: declared(prog),
+        ..Outcomes::default()
     };
+    out.failed
+        .retain(|n| !checked.rules.iter().any(|(_, r)| &r.name == n));
     let target_only = Checked {
         rules: checked.rules.clone(),
         diagnostics: Vec::new(),
         sources: checked.sources.clone(),
     };
-    // Per rule: its files and skipped targets, or failure.
-    let mut files: BTreeMap<String, BTreeMap<PathBuf, String>> = BTreeMap::new();
-    let mut skipped: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut failed: BTreeSet<String> = declared(&prog);
-    failed.retain(|n| !checked.rules.iter().any(|(_, r)| &r.name == n));
     for t in &project.targets {
         let mut opts = Options::new(&t.name, t.flavor.as_deref())
             .map_err(|e| ProjectError::Unreadable {
@@ -175,11 +189,11 @@ pub fn plan(project: &Project) -> Result<Plan, ProjectError> {
             .with_artifact(project.artifacts);
         opts.target_opts.spl_index = t.index.clone();
         opts.target_opts.table_prefix = t.table_prefix.clone();
-        let compiled = driver::compile_checked(&prog, &target_only, &opts);
+        let compiled = driver::compile_checked(prog, &target_only, &opts);
         for o in &compiled.outputs {
             let (ext, text) = o.file(&opts);
             let path = project.out.join(&t.dir).join(format!("{}.{ext}", o.rule));
-            files
+            out.files
                 .entry(o.rule.clone())
                 .or_default()
                 .insert(path, text.to_string());
@@ -193,87 +207,95 @@ pub fn plan(project: &Project) -> Result<Plan, ProjectError> {
                 .diagnostics
                 .iter()
                 .filter(|d| &d.path == display && d.is_error())
-                .filter(|d| {
-                    let at = offset(d);
-                    rule.span.start <= at && at <= rule.span.end
-                })
+                .filter(|d| (rule.span.start..=rule.span.end).contains(&offset(d)))
                 .collect();
             match mine.iter().map(|d| d.code()).find(|c| !t.skip.contains(c)) {
                 None if !mine.is_empty() => {
                     let code = mine[0].code();
-                    skipped
-                        .entry(rule.name.clone())
+                    let (name, target) = (rule.name.clone(), t.dir.clone());
+                    out.skipped
+                        .entry(name.clone())
                         .or_default()
-                        .insert(t.dir.clone(), code.clone());
-                    plan.notes.push(Note::Skipped {
-                        name: rule.name.clone(),
-                        target: t.dir.clone(),
-                        code,
-                    });
+                        .insert(target.clone(), code.clone());
+                    plan.notes.push(Note::Skipped { name, target, code });
                 }
                 _ => {
-                    failed.insert(rule.name.clone());
+                    out.failed.insert(rule.name.clone());
                     plan.diagnostics.extend(mine.into_iter().cloned());
                 }
             }
         }
-        // Warnings of compiled rules.
+        // Warnings of the rules that compiled.
         plan.diagnostics
             .extend(compiled.diagnostics.into_iter().filter(|d| !d.is_error()));
     }
-    let by_name: BTreeMap<&str, (&String, &Entry)> = old_lock
+    Ok(out)
+}
+
+/// The new lock entry of every rule that compiled everywhere, with its notes.
+fn new_entries(
+    project: &Project,
+    prog: &Program,
+    checked: &Checked,
+    out: &mut Outcomes,
+    plan: &mut Plan,
+) {
+    let by_name: BTreeMap<&str, &String> = plan
+        .old_lock
         .rules
         .iter()
-        .map(|(id, e)| (e.name.as_str(), (id, e)))
+        .map(|(id, e)| (e.name.as_str(), id))
         .collect();
     for (f, rule) in &checked.rules {
         let name = &rule.name;
-        if failed.contains(name) {
+        if out.failed.contains(name) {
             continue;
         }
         let id = rule.meta.id.clone();
         let meaning = lock::meaning(rule);
-        let old = old_lock.rules.get(&id);
+        let old = plan.old_lock.rules.get(&id);
         let version = lock::next_version(old, &meaning);
-        match old {
-            None => match by_name.get(name.as_str()) {
-                Some((old_id, _)) => plan.notes.push(Note::IdChanged {
-                    name: name.clone(),
-                    from: (*old_id).clone(),
-                    to: id.clone(),
-                }),
-                None => plan.notes.push(Note::New {
-                    name: name.clone(),
-                    id: id.clone(),
-                }),
-            },
-            Some(e) if e.version != version => plan.notes.push(Note::Changed {
+        let note = match (old, by_name.get(name.as_str())) {
+            (None, Some(old_id)) => Some(Note::IdChanged {
+                name: name.clone(),
+                from: (*old_id).clone(),
+                to: id.clone(),
+            }),
+            (None, None) => Some(Note::New {
+                name: name.clone(),
+                id: id.clone(),
+            }),
+            (Some(e), _) if e.version != version => Some(Note::Changed {
                 name: name.clone(),
                 id: id.clone(),
                 from: e.version,
                 to: version,
             }),
-            Some(_) => {}
-        }
-        let mine = files.remove(name).unwrap_or_default();
+            (Some(_), _) => None,
+        };
+        plan.notes.extend(note);
+        let mine = out.files.remove(name).unwrap_or_default();
         let outputs = mine
             .iter()
             .map(|(p, text)| (slash(p), lock::hash(text.as_bytes())))
             .collect();
         plan.files.extend(mine);
-        plan.lock.rules.insert(
-            id,
-            Entry {
-                name: name.clone(),
-                path: rel(project, &prog.files[*f].display),
-                version,
-                meaning,
-                outputs,
-                skipped: skipped.remove(name).unwrap_or_default(),
-            },
-        );
+        let entry = Entry {
+            name: name.clone(),
+            path: rel(project, &prog.files[*f].display),
+            version,
+            meaning,
+            outputs,
+            skipped: out.skipped.remove(name).unwrap_or_default(),
+        };
+        plan.lock.rules.insert(id, entry);
     }
-    let declared = declared(&prog);
+}
+
+/// Old entries: a failed rule keeps its entry and files; a rule no longer declared is
+/// removed.
+fn old_entries(project: &Project, prog: &Program, out: &Outcomes, plan: &mut Plan) {
+    let declared = declared(prog);
     // A file that does not parse may hold rules the parser could not see: every rule the
     // lock has in it counts as failed, not removed.
     let unparsed: BTreeSet<String> = prog
@@ -282,10 +304,10 @@ pub fn plan(project: &Project) -> Result<Plan, ProjectError> {
         .filter(|f| f.is_input && !f.syntax_errors.is_empty())
         .map(|f| rel(project, &f.display))
         .collect();
-    for (id, e) in &old_lock.rules {
-        if failed.contains(&e.name)
-            || (unparsed.contains(&e.path) && !plan.lock.rules.contains_key(id))
-        {
+    let old = plan.old_lock.rules.clone();
+    for (id, e) in &old {
+        let unseen = unparsed.contains(&e.path) && !plan.lock.rules.contains_key(id);
+        if out.failed.contains(&e.name) || unseen {
             plan.notes.push(Note::Failed {
                 name: e.name.clone(),
             });
@@ -298,12 +320,26 @@ pub fn plan(project: &Project) -> Result<Plan, ProjectError> {
             });
         }
     }
-    for name in &failed {
-        if !by_name.contains_key(name.as_str()) {
+    for name in &out.failed {
+        if !old.values().any(|e| &e.name == name) {
             plan.notes.push(Note::Failed { name: name.clone() });
         }
     }
+}
+
+/// Compile the project's rules for every target and work out the new lock.
+pub fn plan(project: &Project) -> Result<Plan, ProjectError> {
+    let (catalog, prog) = load(project)?;
+    let checked = driver::check_program(&prog, &catalog);
+    let mut plan = Plan {
+        diagnostics: checked.diagnostics.clone(),
+        old_lock: read_lock(&project.root)?,
+        ..Plan::default()
+    };
     plan.lock.lock_version = lock::FORMAT;
+    let mut out = compile_all(project, &catalog, &prog, &checked, &mut plan)?;
+    new_entries(project, &prog, &checked, &mut out, &mut plan);
+    old_entries(project, &prog, &out, &mut plan);
     plan.diagnostics
         .sort_by_key(|d| (d.path.clone(), offset(d)));
     Ok(plan)
