@@ -28,6 +28,7 @@ mod condition;
 mod detection;
 mod errors;
 mod item;
+mod lower;
 mod meta;
 pub mod modifiers;
 mod retype;
