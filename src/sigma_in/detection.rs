@@ -27,38 +27,44 @@ impl Reader<'_> {
             }
         }
         let cond_at = self.at(det_at, "condition");
-        let conds: Vec<String> = match det.get("condition") {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(xs)) if !xs.is_empty() => {
-                let mut out = Vec::new();
-                for x in xs {
-                    match x {
-                        Value::String(s) => out.push(s.clone()),
-                        _ => {
-                            self.errors.push(SigmaInError::BadKey {
-                                key: "condition".into(),
-                                reason: "each condition must be a string".into(),
-                                span: sp(cond_at),
-                            });
-                            return None;
-                        }
-                    }
-                }
-                out
-            }
-            _ => {
-                self.errors.push(SigmaInError::BadKey {
-                    key: "condition".into(),
-                    reason: "the detection needs a string `condition` (or a list of them)".into(),
-                    span: sp(cond_at),
-                });
+        let conds = match conditions(det.get("condition"), cond_at) {
+            Ok(c) => c,
+            Err(e) => {
+                self.errors.push(e);
                 return None;
             }
         };
         if self.errors.len() > before {
             return None;
         }
-        // Types: a field is a number when compared with lt/gt…, or only with numbers.
+        let types = self.field_types(&sels);
+        if self.errors.len() > before {
+            return None;
+        }
+        let built = self.build_selections(&sels, &types);
+        if self.errors.len() > before {
+            return None;
+        }
+        let mut alts = Vec::new();
+        for c in &conds {
+            let span = self.at(cond_at.start, c);
+            match Cond::new(c, &built, span).parse() {
+                Ok(e) => alts.push(e),
+                Err(e) => {
+                    self.errors.push(e);
+                    return None;
+                }
+            }
+        }
+        Some((or(alts), types))
+    }
+
+    /// The field types of a detection: a field is a number when compared with lt/gt…, or
+    /// only with numbers; a field both compared and used as text is an error.
+    fn field_types(
+        &mut self,
+        sels: &IndexMap<String, (Selection, Span)>,
+    ) -> IndexMap<String, FieldType> {
         let mut numeric: IndexMap<String, (bool, bool, bool, Span)> = IndexMap::new(); // (cmp, num_eq, stringy)
         for (sel, _) in sels.values() {
             for item in sel.iter().flatten() {
@@ -96,17 +102,23 @@ impl Reader<'_> {
             };
             types.insert(f.clone(), ty);
         }
-        if self.errors.len() > before {
-            return None;
-        }
-        // Build each selection's expression.
+        types
+    }
+
+    /// Each selection's expression, by name (a selection whose items all failed is left
+    /// out; its errors are reported).
+    fn build_selections(
+        &mut self,
+        sels: &IndexMap<String, (Selection, Span)>,
+        types: &IndexMap<String, FieldType>,
+    ) -> IndexMap<String, Expr> {
         let mut built: IndexMap<String, Expr> = IndexMap::new();
-        for (name, (sel, _)) in &sels {
+        for (name, (sel, _)) in sels {
             let mut alts = Vec::new();
             for group in sel {
                 let mut parts = Vec::new();
                 for item in group {
-                    if let Some(e) = self.item(item, &types) {
+                    if let Some(e) = self.item(item, types) {
                         parts.push(e);
                     }
                 }
@@ -118,21 +130,7 @@ impl Reader<'_> {
                 built.insert(name.clone(), or(alts));
             }
         }
-        if self.errors.len() > before {
-            return None;
-        }
-        let mut alts = Vec::new();
-        for c in &conds {
-            let span = self.at(cond_at.start, c);
-            match Cond::new(c, &built, span).parse() {
-                Ok(e) => alts.push(e),
-                Err(e) => {
-                    self.errors.push(e);
-                    return None;
-                }
-            }
-        }
-        Some((or(alts), types))
+        built
     }
 
     /// One selection: a map (AND of items) or a list of maps (OR).
@@ -229,5 +227,27 @@ impl Reader<'_> {
             }
         }
         ok.then_some(out)
+    }
+}
+
+/// The detection's `condition`: a string or a non-empty list of strings.
+fn conditions(c: Option<&Value>, cond_at: Span) -> Result<Vec<String>, SigmaInError> {
+    let bad = |reason: &str| SigmaInError::BadKey {
+        key: "condition".into(),
+        reason: reason.into(),
+        span: sp(cond_at),
+    };
+    match c {
+        Some(Value::String(s)) => Ok(vec![s.clone()]),
+        Some(Value::Array(xs)) if !xs.is_empty() => xs
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(bad("each condition must be a string")),
+            })
+            .collect(),
+        _ => Err(bad(
+            "the detection needs a string `condition` (or a list of them)",
+        )),
     }
 }

@@ -515,21 +515,7 @@ impl Reader<'_> {
                 String::new()
             }
         };
-        let mut logsource: IndexMap<String, String> = IndexMap::new();
-        match doc.get("logsource") {
-            Some(Value::Object(m)) => {
-                for (k, v) in m {
-                    if let Some(t) = scalar_text(Some(v)) {
-                        logsource.insert(k.clone(), t);
-                    }
-                }
-            }
-            _ => self.errors.push(SigmaInError::BadKey {
-                key: "logsource".into(),
-                reason: "a rule needs a `logsource` mapping".into(),
-                span: sp(self.at(0, "logsource")),
-            }),
-        }
+        let logsource = self.logsource(doc);
         let det_at = self.at(0, "detection").start;
         let expr = match doc.get("detection") {
             Some(Value::Object(det)) => self.detection(det, det_at),
@@ -550,34 +536,7 @@ impl Reader<'_> {
         };
 
         let meta = meta::meta(doc, title);
-        let parts: Vec<&str> = ["product", "category", "service"]
-            .iter()
-            .filter_map(|k| logsource.get(*k).map(String::as_str))
-            .collect();
-        let source_name = if parts.is_empty() {
-            "sigma:any".to_string()
-        } else {
-            format!("sigma:{}", parts.join("/"))
-        };
-        // Each target says what it needs for a source without a catalog entry.
-        let mut targets = IndexMap::new();
-        for t in crate::targets::registry() {
-            for key in t.catalog_keys() {
-                targets.insert(key, t.unmapped_source());
-            }
-        }
-        let source = catalog::Source {
-            description: format!("Sigma logsource of `{}`", meta.title),
-            logsource,
-            timestamp: None,
-            record: None,
-            recognize: None,
-            fields: fields
-                .into_iter()
-                .map(|(k, t)| (k, FieldDef::new(t)))
-                .collect(),
-            targets,
-        };
+        let (source_name, source) = placeholder_source(&meta.title, logsource, fields);
         let rule = ir::Rule {
             name: identifier(&meta.title),
             meta,
@@ -605,4 +564,62 @@ impl Reader<'_> {
             warnings,
         })
     }
+
+    /// The rule's `logsource` mapping (its scalar values as text).
+    fn logsource(&mut self, doc: &serde_json::Map<String, Value>) -> IndexMap<String, String> {
+        let mut logsource: IndexMap<String, String> = IndexMap::new();
+        match doc.get("logsource") {
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    if let Some(t) = scalar_text(Some(v)) {
+                        logsource.insert(k.clone(), t);
+                    }
+                }
+            }
+            _ => self.errors.push(SigmaInError::BadKey {
+                key: "logsource".into(),
+                reason: "a rule needs a `logsource` mapping".into(),
+                span: sp(self.at(0, "logsource")),
+            }),
+        }
+        logsource
+    }
+}
+
+/// The placeholder source of a rule read without the catalog: named after its logsource
+/// (`sigma:windows/process_creation`), with the fields the rule uses and what each target
+/// needs for a source without a catalog entry.
+fn placeholder_source(
+    title: &str,
+    logsource: IndexMap<String, String>,
+    fields: IndexMap<String, FieldType>,
+) -> (String, catalog::Source) {
+    let parts: Vec<&str> = ["product", "category", "service"]
+        .iter()
+        .filter_map(|k| logsource.get(*k).map(String::as_str))
+        .collect();
+    let source_name = if parts.is_empty() {
+        "sigma:any".to_string()
+    } else {
+        format!("sigma:{}", parts.join("/"))
+    };
+    let mut targets = IndexMap::new();
+    for t in crate::targets::registry() {
+        for key in t.catalog_keys() {
+            targets.insert(key, t.unmapped_source());
+        }
+    }
+    let source = catalog::Source {
+        description: format!("Sigma logsource of `{title}`"),
+        logsource,
+        timestamp: None,
+        record: None,
+        recognize: None,
+        fields: fields
+            .into_iter()
+            .map(|(k, t)| (k, FieldDef::new(t)))
+            .collect(),
+        targets,
+    };
+    (source_name, source)
 }

@@ -69,6 +69,17 @@ fn pred(p: &mut Pred, source_name: &str, src: &Source) -> Result<(), SigmaInErro
             other.ty = oty;
         }
     }
+    let new = retyped(p, ty)?;
+    p.field.ty = ty;
+    if let Some(t) = new {
+        p.test = t;
+    }
+    Ok(())
+}
+
+/// The test `p` becomes on a field of type `ty` (`None`: it stays as it is), or why it
+/// does not apply.
+fn retyped(p: &Pred, ty: FieldType) -> Result<Option<Test>, SigmaInError> {
     let stringy = matches!(ty, FieldType::String | FieldType::Ip);
     let new = match (&p.test, ty) {
         (Test::Exists, _) => None,
@@ -90,30 +101,16 @@ fn pred(p: &mut Pred, source_name: &str, src: &Source) -> Result<(), SigmaInErro
                 ..
             },
             FieldType::Number,
-        ) => {
-            let nums: Option<Vec<Number>> = values
-                .iter()
-                .map(|v| {
-                    // Only the language's number text: `4`, `-2`, `3.5`.
-                    let canonical = !v.is_empty()
-                        && v.trim_start_matches('-')
-                            .split('.')
-                            .all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-                        && v.matches('.').count() <= 1;
-                    canonical.then(|| Number::parse(v)).flatten()
-                })
-                .collect();
-            match nums {
-                Some(values) => Some(Test::NumEq { values }),
-                None => {
-                    return Err(mismatch(
-                        p,
-                        ty,
-                        "a value that is not a number is compared with a number field",
-                    ))
-                }
+        ) => match numbers(values) {
+            Some(values) => Some(Test::NumEq { values }),
+            None => {
+                return Err(mismatch(
+                    p,
+                    ty,
+                    "a value that is not a number is compared with a number field",
+                ))
             }
-        }
+        },
         (
             Test::Str {
                 op: StrOp::Eq,
@@ -158,11 +155,22 @@ fn pred(p: &mut Pred, source_name: &str, src: &Source) -> Result<(), SigmaInErro
             ));
         }
     };
-    p.field.ty = ty;
-    if let Some(t) = new {
-        p.test = t;
-    }
-    Ok(())
+    Ok(new)
+}
+
+/// The values as numbers, when each is the language's number text (`4`, `-2`, `3.5`).
+fn numbers(values: &[String]) -> Option<Vec<Number>> {
+    values
+        .iter()
+        .map(|v| {
+            let canonical = !v.is_empty()
+                && v.trim_start_matches('-')
+                    .split('.')
+                    .all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+                && v.matches('.').count() <= 1;
+            canonical.then(|| Number::parse(v)).flatten()
+        })
+        .collect()
 }
 
 fn mismatch(p: &Pred, ty: FieldType, reason: &str) -> SigmaInError {
