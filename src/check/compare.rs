@@ -359,198 +359,250 @@ impl<'a> Checker<'a> {
         source_name: &str,
         src: &Source,
     ) -> Option<ir::Expr> {
-        let span = c.span;
-        let fname = c.field.name.as_str();
-        let pred = |test: Test| {
-            ir::Expr::Pred(ir::Pred {
-                field: field.clone(),
-                test,
-                span,
-            })
-        };
-        let negate = |e: ir::Expr, op: CmpOpKind| {
-            if op == CmpOpKind::Ne {
-                ir::Expr::Not(Box::new(e))
-            } else {
-                e
-            }
-        };
-        let ordering = match op {
-            CmpOpKind::Lt => Some(CmpOp::Lt),
-            CmpOpKind::Le => Some(CmpOp::Le),
-            CmpOpKind::Gt => Some(CmpOp::Gt),
-            CmpOpKind::Ge => Some(CmpOp::Ge),
-            _ => None,
+        let l = Lhs {
+            f,
+            field,
+            fname: c.field.name.as_str(),
+            ty,
+            op,
+            cased,
+            span: c.span,
         };
         match rhs {
-            ast::Operand::Field(other) => {
-                let Some(oty) = src.field_type(&other.name) else {
-                    self.unknown_field(f, &other.name, source_name, src, other.span);
-                    return None;
-                };
-                if ordering.is_some() {
-                    self.err(
-                        f,
-                        CheckError::BadValue {
-                            reason: "only `==` and `!=` compare two fields".into(),
-                            span: span.into(),
-                            help: None,
-                        },
-                    );
-                    return None;
-                }
-                let stringy = |t: FieldType| matches!(t, FieldType::String | FieldType::Ip);
-                if !(stringy(ty) && stringy(oty)) && ty != oty {
-                    self.type_mismatch(
-                        f,
-                        &format!(
-                            "a comparison with `{}` (a {} field)",
-                            other.name,
-                            oty.name()
-                        ),
-                        fname,
-                        ty,
-                        span,
-                        None,
-                    );
-                    return None;
-                }
-                if cased.is_some() && !stringy(ty) {
-                    self.cased_not_allowed(f, cased.unwrap_or(span), "a non-string comparison");
-                    return None;
-                }
-                let other = ir::Field {
-                    name: other.name.clone(),
-                    ty: oty,
-                    mapped: None,
-                };
-                Some(negate(
-                    pred(Test::FieldEq {
-                        other,
-                        cased: cased.is_some(),
-                    }),
-                    op,
-                ))
-            }
-            ast::Operand::Lit(Literal::Str(s)) => {
-                if let Some(o) = ordering {
-                    let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
-                        Some(format!(
-                            "write the number without quotes: `{fname} {} {}`",
-                            o.symbol(),
-                            s.value
-                        ))
-                    } else {
-                        Some("`<`, `<=`, `>`, `>=` compare numbers".to_string())
-                    };
-                    self.type_mismatch(
-                        f,
-                        &format!("`{}` with a string", o.symbol()),
-                        fname,
-                        ty,
-                        span,
-                        help,
-                    );
-                    return None;
-                }
-                if !matches!(ty, FieldType::String | FieldType::Ip) {
-                    let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
-                        Some(format!(
-                            "`{fname}` is a number: write `{fname} {} {}`",
-                            if op == CmpOpKind::Ne { "!=" } else { "==" },
-                            s.value
-                        ))
-                    } else if ty == FieldType::Bool {
-                        Some("compare with `true` or `false`".to_string())
-                    } else {
-                        None
-                    };
-                    self.type_mismatch(f, "a string comparison", fname, ty, span, help);
-                    return None;
-                }
-                if s.value.is_empty() {
-                    self.err(
-                        f,
-                        CheckError::EmptyString {
-                            field: fname.to_string(),
-                            span: s.span.into(),
-                        },
-                    );
-                    return None;
-                }
-                if ty == FieldType::Ip && s.value.contains('/') {
-                    self.err(
-                        f,
-                        CheckError::BadValue {
-                            reason: format!(
-                                "`{}` looks like a network, but `==` compares whole values",
-                                s.value
-                            ),
-                            span: s.span.into(),
-                            help: Some(format!("write `{fname} in cidr [\"{}\"]`", s.value)),
-                        },
-                    );
-                    return None;
-                }
-                Some(negate(
-                    pred(Test::Str {
-                        op: StrOp::Eq,
-                        values: vec![s.value.clone()],
-                        quant: Quant::Any,
-                        cased: cased.is_some(),
-                    }),
-                    op,
-                ))
-            }
-            ast::Operand::Lit(Literal::Num(n)) => {
-                if ty != FieldType::Number {
-                    let help = if let Some(o) = ordering {
-                        Some(format!(
-                            "`{}` compares numbers and `{fname}` is a {}: use `==`, `in`, `contains`, `like` or `matches`",
-                            o.symbol(),
-                            ty.name()
-                        ))
-                    } else if matches!(ty, FieldType::String) {
-                        let sym = if op == CmpOpKind::Ne { "!=" } else { "==" };
-                        Some(format!(
-                            "`{fname}` is a string: quote the value, `{fname} {sym} \"{}\"`",
-                            n.text
-                        ))
-                    } else {
-                        None
-                    };
-                    self.type_mismatch(f, "a numeric comparison", fname, ty, span, help);
-                    return None;
-                }
-                if let Some(cs) = cased {
-                    self.cased_not_allowed(f, cs, "a numeric comparison");
-                    return None;
-                }
-                let Some(v) = Number::parse(&n.text) else {
-                    self.err(f, bad_number(n));
-                    return None;
-                };
-                Some(match ordering {
-                    Some(o) => pred(Test::NumCmp { op: o, value: v }),
-                    None => negate(pred(Test::NumEq { values: vec![v] }), op),
-                })
-            }
-            ast::Operand::Lit(Literal::Bool(b, _)) => {
-                if ty != FieldType::Bool {
-                    self.type_mismatch(f, "a comparison with true/false", fname, ty, span, None);
-                    return None;
-                }
-                if ordering.is_some() {
-                    self.type_mismatch(f, "an ordering comparison", fname, ty, span, None);
-                    return None;
-                }
-                if let Some(cs) = cased {
-                    self.cased_not_allowed(f, cs, "a boolean comparison");
-                    return None;
-                }
-                Some(negate(pred(Test::BoolEq { value: *b }), op))
-            }
+            ast::Operand::Field(other) => self.compare_fields(&l, other, source_name, src),
+            ast::Operand::Lit(Literal::Str(s)) => self.compare_str(&l, s),
+            ast::Operand::Lit(Literal::Num(n)) => self.compare_num(&l, n),
+            ast::Operand::Lit(Literal::Bool(b, _)) => self.compare_bool(&l, b),
         }
+    }
+
+    /// `F == G`, `F != G`.
+    fn compare_fields(
+        &mut self,
+        l: &Lhs,
+        other: &ast::Ident,
+        source_name: &str,
+        src: &Source,
+    ) -> Option<ir::Expr> {
+        let Lhs {
+            f,
+            fname,
+            ty,
+            op,
+            cased,
+            span,
+            ..
+        } = *l;
+        let pred = |test: Test| l.pred(test);
+        let negate = |e: ir::Expr, _op: CmpOpKind| l.negate(e);
+        let ordering = l.ordering();
+        let Some(oty) = src.field_type(&other.name) else {
+            self.unknown_field(f, &other.name, source_name, src, other.span);
+            return None;
+        };
+        if ordering.is_some() {
+            self.err(
+                f,
+                CheckError::BadValue {
+                    reason: "only `==` and `!=` compare two fields".into(),
+                    span: span.into(),
+                    help: None,
+                },
+            );
+            return None;
+        }
+        let stringy = |t: FieldType| matches!(t, FieldType::String | FieldType::Ip);
+        if !(stringy(ty) && stringy(oty)) && ty != oty {
+            self.type_mismatch(
+                f,
+                &format!(
+                    "a comparison with `{}` (a {} field)",
+                    other.name,
+                    oty.name()
+                ),
+                fname,
+                ty,
+                span,
+                None,
+            );
+            return None;
+        }
+        if cased.is_some() && !stringy(ty) {
+            self.cased_not_allowed(f, cased.unwrap_or(span), "a non-string comparison");
+            return None;
+        }
+        let other = ir::Field {
+            name: other.name.clone(),
+            ty: oty,
+            mapped: None,
+        };
+        Some(negate(
+            pred(Test::FieldEq {
+                other,
+                cased: cased.is_some(),
+            }),
+            op,
+        ))
+    }
+
+    /// `F == "v"`, and the orderings refused with a string.
+    fn compare_str(&mut self, l: &Lhs, s: &ast::Str) -> Option<ir::Expr> {
+        let Lhs {
+            f,
+            fname,
+            ty,
+            op,
+            cased,
+            span,
+            ..
+        } = *l;
+        let pred = |test: Test| l.pred(test);
+        let negate = |e: ir::Expr, _op: CmpOpKind| l.negate(e);
+        let ordering = l.ordering();
+        if let Some(o) = ordering {
+            let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
+                Some(format!(
+                    "write the number without quotes: `{fname} {} {}`",
+                    o.symbol(),
+                    s.value
+                ))
+            } else {
+                Some("`<`, `<=`, `>`, `>=` compare numbers".to_string())
+            };
+            self.type_mismatch(
+                f,
+                &format!("`{}` with a string", o.symbol()),
+                fname,
+                ty,
+                span,
+                help,
+            );
+            return None;
+        }
+        if !matches!(ty, FieldType::String | FieldType::Ip) {
+            let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
+                Some(format!(
+                    "`{fname}` is a number: write `{fname} {} {}`",
+                    if op == CmpOpKind::Ne { "!=" } else { "==" },
+                    s.value
+                ))
+            } else if ty == FieldType::Bool {
+                Some("compare with `true` or `false`".to_string())
+            } else {
+                None
+            };
+            self.type_mismatch(f, "a string comparison", fname, ty, span, help);
+            return None;
+        }
+        if s.value.is_empty() {
+            self.err(
+                f,
+                CheckError::EmptyString {
+                    field: fname.to_string(),
+                    span: s.span.into(),
+                },
+            );
+            return None;
+        }
+        if ty == FieldType::Ip && s.value.contains('/') {
+            self.err(
+                f,
+                CheckError::BadValue {
+                    reason: format!(
+                        "`{}` looks like a network, but `==` compares whole values",
+                        s.value
+                    ),
+                    span: s.span.into(),
+                    help: Some(format!("write `{fname} in cidr [\"{}\"]`", s.value)),
+                },
+            );
+            return None;
+        }
+        Some(negate(
+            pred(Test::Str {
+                op: StrOp::Eq,
+                values: vec![s.value.clone()],
+                quant: Quant::Any,
+                cased: cased.is_some(),
+            }),
+            op,
+        ))
+    }
+
+    /// `F == 5` and the orderings.
+    fn compare_num(&mut self, l: &Lhs, n: &ast::Num) -> Option<ir::Expr> {
+        let Lhs {
+            f,
+            fname,
+            ty,
+            op,
+            cased,
+            span,
+            ..
+        } = *l;
+        let pred = |test: Test| l.pred(test);
+        let negate = |e: ir::Expr, _op: CmpOpKind| l.negate(e);
+        let ordering = l.ordering();
+        if ty != FieldType::Number {
+            let help = if let Some(o) = ordering {
+                Some(format!(
+                    "`{}` compares numbers and `{fname}` is a {}: use `==`, `in`, `contains`, `like` or `matches`",
+                    o.symbol(),
+                    ty.name()
+                ))
+            } else if matches!(ty, FieldType::String) {
+                let sym = if op == CmpOpKind::Ne { "!=" } else { "==" };
+                Some(format!(
+                    "`{fname}` is a string: quote the value, `{fname} {sym} \"{}\"`",
+                    n.text
+                ))
+            } else {
+                None
+            };
+            self.type_mismatch(f, "a numeric comparison", fname, ty, span, help);
+            return None;
+        }
+        if let Some(cs) = cased {
+            self.cased_not_allowed(f, cs, "a numeric comparison");
+            return None;
+        }
+        let Some(v) = Number::parse(&n.text) else {
+            self.err(f, bad_number(n));
+            return None;
+        };
+        Some(match ordering {
+            Some(o) => pred(Test::NumCmp { op: o, value: v }),
+            None => negate(pred(Test::NumEq { values: vec![v] }), op),
+        })
+    }
+
+    /// `F == true`, `F != false`.
+    fn compare_bool(&mut self, l: &Lhs, b: &bool) -> Option<ir::Expr> {
+        let Lhs {
+            f,
+            fname,
+            ty,
+            op,
+            cased,
+            span,
+            ..
+        } = *l;
+        let pred = |test: Test| l.pred(test);
+        let negate = |e: ir::Expr, _op: CmpOpKind| l.negate(e);
+        let ordering = l.ordering();
+        if ty != FieldType::Bool {
+            self.type_mismatch(f, "a comparison with true/false", fname, ty, span, None);
+            return None;
+        }
+        if ordering.is_some() {
+            self.type_mismatch(f, "an ordering comparison", fname, ty, span, None);
+            return None;
+        }
+        if let Some(cs) = cased {
+            self.cased_not_allowed(f, cs, "a boolean comparison");
+            return None;
+        }
+        Some(negate(pred(Test::BoolEq { value: *b }), op))
     }
 
     pub(super) fn type_mismatch(
@@ -583,5 +635,47 @@ impl<'a> Checker<'a> {
                 help: Some("`cased` makes string comparisons case-sensitive; remove it".into()),
             },
         );
+    }
+}
+
+/// The left-hand side of a comparison and its operator.
+#[derive(Clone)]
+struct Lhs<'a> {
+    f: usize,
+    field: ir::Field,
+    fname: &'a str,
+    ty: FieldType,
+    op: CmpOpKind,
+    cased: Option<Span>,
+    span: Span,
+}
+
+impl Lhs<'_> {
+    fn pred(&self, test: Test) -> ir::Expr {
+        ir::Expr::Pred(ir::Pred {
+            field: self.field.clone(),
+            test,
+            span: self.span,
+        })
+    }
+
+    /// `e`, negated for `!=`.
+    fn negate(&self, e: ir::Expr) -> ir::Expr {
+        if self.op == CmpOpKind::Ne {
+            ir::Expr::Not(Box::new(e))
+        } else {
+            e
+        }
+    }
+
+    /// The ordering operator, for `<`, `<=`, `>`, `>=`.
+    fn ordering(&self) -> Option<CmpOp> {
+        match self.op {
+            CmpOpKind::Lt => Some(CmpOp::Lt),
+            CmpOpKind::Le => Some(CmpOp::Le),
+            CmpOpKind::Gt => Some(CmpOp::Gt),
+            CmpOpKind::Ge => Some(CmpOp::Ge),
+            _ => None,
+        }
     }
 }

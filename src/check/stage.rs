@@ -37,46 +37,8 @@ impl<'a> Checker<'a> {
                 },
             );
         }
-        // Every stage field is a key (grouping, distinct count, first-seen tuple).
-        let field = |c: &mut Self, id: &ast::Ident| -> Option<ir::Field> {
-            match src.field_type(&id.name) {
-                Some(ty) if ir::stage_key::check_type(ty).is_err() => {
-                    let reason = ir::stage_key::check_type(ty).err().unwrap_or_default();
-                    c.err(
-                        f,
-                        CheckError::StageKey {
-                            field: id.name.clone(),
-                            reason: reason.to_string(),
-                            span: id.span.into(),
-                        },
-                    );
-                    None
-                }
-                Some(ty) => Some(ir::Field {
-                    name: id.name.clone(),
-                    ty,
-                    mapped: None,
-                }),
-                None => {
-                    c.unknown_field(f, &id.name, source_name, src, id.span);
-                    None
-                }
-            }
-        };
-        let dur = |c: &mut Self, d: &ast::Duration| -> Option<ir::Duration> {
-            if d.seconds == 0 {
-                c.err(
-                    f,
-                    CheckError::BadValue {
-                        reason: "a window must be longer than zero".into(),
-                        span: d.span.into(),
-                        help: None,
-                    },
-                );
-                return None;
-            }
-            Some(ir::Duration { seconds: d.seconds })
-        };
+        let field = |c: &mut Self, id: &ast::Ident| c.stage_field(f, id, source_name, src);
+        let dur = |c: &mut Self, d: &ast::Duration| c.stage_duration(f, d);
         match first {
             ast::StageDecl::Threshold {
                 distinct,
@@ -92,25 +54,8 @@ impl<'a> Checker<'a> {
                 };
                 let by: Vec<Option<ir::Field>> = by.iter().map(|b| field(self, b)).collect();
                 let window = dur(self, window);
-                let n = value.text.parse::<u64>().ok();
-                if n.is_none() {
-                    self.err(
-                        f,
-                        CheckError::BadValue {
-                            reason: "a threshold is a whole number of at least 0".into(),
-                            span: value.span.into(),
-                            help: None,
-                        },
-                    );
-                }
-                let op = match op.0 {
-                    CmpOpKind::Eq => ir::CountOp::Eq,
-                    CmpOpKind::Ne => ir::CountOp::Ne,
-                    CmpOpKind::Lt => ir::CountOp::Lt,
-                    CmpOpKind::Le => ir::CountOp::Le,
-                    CmpOpKind::Gt => ir::CountOp::Gt,
-                    CmpOpKind::Ge => ir::CountOp::Ge,
-                };
+                let n = self.threshold_value(f, value);
+                let op = count_op(op.0);
                 Some(ir::Stage::Threshold {
                     distinct,
                     op,
@@ -143,54 +88,7 @@ impl<'a> Checker<'a> {
             } => {
                 let by: Vec<Option<ir::Field>> = by.iter().map(|b| field(self, b)).collect();
                 let within = dur(self, within);
-                let mut out = Vec::new();
-                for s in steps {
-                    let decl = self.scopes[f].get(&s.name).copied();
-                    let expr: Option<&'a ast::Expr> = match decl {
-                        Some(Decl::Cond(c, _)) => Some(&c.expr),
-                        Some(Decl::Rule(rf)) => {
-                            self.rule_match(rf, &s.name, source_name, s.span, f)
-                        }
-                        Some(other) => {
-                            self.err(
-                                f,
-                                CheckError::WrongKind {
-                                    name: s.name.clone(),
-                                    actual: other.kind(),
-                                    expected: "condition or rule",
-                                    span: s.span.into(),
-                                },
-                            );
-                            None
-                        }
-                        None => {
-                            let help = self.name_help(f, &s.name, "condition");
-                            self.err(
-                                f,
-                                CheckError::UnknownName {
-                                    kind: "condition",
-                                    name: s.name.clone(),
-                                    span: s.span.into(),
-                                    help,
-                                },
-                            );
-                            None
-                        }
-                    };
-                    let Some(expr) = expr else { continue };
-                    let file = match decl {
-                        Some(Decl::Cond(_, cf)) => cf,
-                        Some(Decl::Rule(rf)) => rf,
-                        _ => f,
-                    };
-                    let mut stack = Vec::new();
-                    if let Some(e) = self.lower(file, expr, source_name, src, &mut stack) {
-                        out.push(ir::Step {
-                            name: s.name.clone(),
-                            expr: e,
-                        });
-                    }
-                }
+                let out = self.sequence_steps(f, steps, source_name, src);
                 let _ = m;
                 if out.len() != steps.len() {
                     return None;
@@ -203,5 +101,141 @@ impl<'a> Checker<'a> {
                 })
             }
         }
+    }
+
+    /// A field of a stage: every stage field is a key (grouping, distinct count, first-seen
+    /// tuple), so its type must be one a key can have.
+    fn stage_field(
+        &mut self,
+        f: usize,
+        id: &ast::Ident,
+        source_name: &str,
+        src: &Source,
+    ) -> Option<ir::Field> {
+        match src.field_type(&id.name) {
+            Some(ty) if ir::stage_key::check_type(ty).is_err() => {
+                let reason = ir::stage_key::check_type(ty).err().unwrap_or_default();
+                self.err(
+                    f,
+                    CheckError::StageKey {
+                        field: id.name.clone(),
+                        reason: reason.to_string(),
+                        span: id.span.into(),
+                    },
+                );
+                None
+            }
+            Some(ty) => Some(ir::Field {
+                name: id.name.clone(),
+                ty,
+                mapped: None,
+            }),
+            None => {
+                self.unknown_field(f, &id.name, source_name, src, id.span);
+                None
+            }
+        }
+    }
+
+    /// The number of a threshold: a whole number of at least 0.
+    fn threshold_value(&mut self, f: usize, value: &ast::Num) -> Option<u64> {
+        let n = value.text.parse::<u64>().ok();
+        if n.is_none() {
+            self.err(
+                f,
+                CheckError::BadValue {
+                    reason: "a threshold is a whole number of at least 0".into(),
+                    span: value.span.into(),
+                    help: None,
+                },
+            );
+        }
+        n
+    }
+
+    /// A stage's window or baseline: longer than zero.
+    fn stage_duration(&mut self, f: usize, d: &ast::Duration) -> Option<ir::Duration> {
+        if d.seconds == 0 {
+            self.err(
+                f,
+                CheckError::BadValue {
+                    reason: "a window must be longer than zero".into(),
+                    span: d.span.into(),
+                    help: None,
+                },
+            );
+            return None;
+        }
+        Some(ir::Duration { seconds: d.seconds })
+    }
+
+    /// The steps of a sequence, each a condition or a rule of the same source, lowered;
+    /// a step that does not resolve is reported and left out.
+    fn sequence_steps(
+        &mut self,
+        f: usize,
+        steps: &'a [ast::Ident],
+        source_name: &str,
+        src: &Source,
+    ) -> Vec<ir::Step> {
+        let mut out = Vec::new();
+        for s in steps {
+            let decl = self.scopes[f].get(&s.name).copied();
+            let expr: Option<&'a ast::Expr> = match decl {
+                Some(Decl::Cond(c, _)) => Some(&c.expr),
+                Some(Decl::Rule(rf)) => self.rule_match(rf, &s.name, source_name, s.span, f),
+                Some(other) => {
+                    self.err(
+                        f,
+                        CheckError::WrongKind {
+                            name: s.name.clone(),
+                            actual: other.kind(),
+                            expected: "condition or rule",
+                            span: s.span.into(),
+                        },
+                    );
+                    None
+                }
+                None => {
+                    let help = self.name_help(f, &s.name, "condition");
+                    self.err(
+                        f,
+                        CheckError::UnknownName {
+                            kind: "condition",
+                            name: s.name.clone(),
+                            span: s.span.into(),
+                            help,
+                        },
+                    );
+                    None
+                }
+            };
+            let Some(expr) = expr else { continue };
+            let file = match decl {
+                Some(Decl::Cond(_, cf)) => cf,
+                Some(Decl::Rule(rf)) => rf,
+                _ => f,
+            };
+            let mut stack = Vec::new();
+            if let Some(e) = self.lower(file, expr, source_name, src, &mut stack) {
+                out.push(ir::Step {
+                    name: s.name.clone(),
+                    expr: e,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// The count comparison a threshold's operator means.
+fn count_op(op: CmpOpKind) -> ir::CountOp {
+    match op {
+        CmpOpKind::Eq => ir::CountOp::Eq,
+        CmpOpKind::Ne => ir::CountOp::Ne,
+        CmpOpKind::Lt => ir::CountOp::Lt,
+        CmpOpKind::Le => ir::CountOp::Le,
+        CmpOpKind::Gt => ir::CountOp::Gt,
+        CmpOpKind::Ge => ir::CountOp::Ge,
     }
 }
