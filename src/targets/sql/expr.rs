@@ -113,85 +113,16 @@ impl Writer {
         }
         let c = self.column(&p.field);
         let ty = p.field.ty;
-        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
-        let lower = |cased: bool| {
-            if cased {
-                c.clone()
-            } else {
-                format!("lower({c})")
-            }
-        };
         let s = |v: &str| self.d.string(v);
-        let not_empty = Node::bare(format!("{c} <> ''"));
         match &p.test {
             Test::Str {
                 op,
                 values,
                 quant,
                 cased,
-            } => {
-                if !stringy {
-                    return Err(self.type_refusal(p, "a string comparison"));
-                }
-                let l = lower(*cased);
-                let vs = values
-                    .iter()
-                    .map(|v| self.folded(p, v, *cased))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if *op == StrOp::Eq && *quant == Quant::Any && vs.len() > 1 {
-                    let items: Vec<String> = vs.iter().map(|v| s(v)).collect();
-                    return Ok(Node::bare(format!("{l} IN ({})", items.join(", "))));
-                }
-                let one = |v: &String| match op {
-                    StrOp::Eq => Node::bare(format!("{l} = {}", s(v))),
-                    StrOp::Contains => Node::atom(format!("contains({l}, {})", s(v))),
-                    StrOp::StartsWith => {
-                        Node::atom(format!("{}({l}, {})", self.d.starts_with(), s(v)))
-                    }
-                    StrOp::EndsWith => Node::atom(format!("{}({l}, {})", self.d.ends_with(), s(v))),
-                };
-                Ok(STYLE.join(vs.iter().map(one).collect(), *quant == Quant::All))
-            }
-            Test::Glob { patterns, cased } => {
-                if !stringy {
-                    return Err(self.type_refusal(p, "a `like` glob"));
-                }
-                let mut parts = Vec::new();
-                for g in patterns {
-                    // Without `cased`, a glob folds case as a regex does (simple case folding,
-                    // not lower()); so does a dialect whose `LIKE` is not exact.
-                    let like = if !*cased || self.d.globs_by_regex() {
-                        let rx = self
-                            .d
-                            .regex(&glob_regex(g), *cased)
-                            .map_err(|why| self.refuse(p, format!("the glob `{g}`"), &why))?;
-                        Node::atom(self.d.regex_search(&c, &s(&rx)))
-                    } else {
-                        Node::bare(format!("{c} LIKE {} ESCAPE {}", s(&like(g)), s("\\")))
-                    };
-                    parts.push(if g.chars().all(|ch| ch == '*') {
-                        STYLE.all(vec![not_empty.clone(), like])
-                    } else {
-                        like
-                    });
-                }
-                Ok(STYLE.any(parts))
-            }
-            Test::Regex { pattern, cased } => {
-                if !stringy {
-                    return Err(self.type_refusal(p, "a regular expression"));
-                }
-                let rx = self.d.regex(pattern, *cased).map_err(|why| {
-                    self.refuse(p, format!("the regular expression `{pattern}`"), &why)
-                })?;
-                let search = Node::atom(self.d.regex_search(&c, &s(&rx)));
-                let empty = super::regex::can_match_empty(pattern);
-                Ok(if empty {
-                    STYLE.all(vec![not_empty, search])
-                } else {
-                    search
-                })
-            }
+            } => self.str_test(p, &c, *op, values, *quant, *cased),
+            Test::Glob { patterns, cased } => self.glob_test(p, &c, patterns, *cased),
+            Test::Regex { pattern, cased } => self.regex_test(p, &c, pattern, *cased),
             Test::Cidr { nets } => {
                 if ty != FieldType::Ip && ty != FieldType::String {
                     return Err(self.type_refusal(p, "a CIDR test"));
@@ -231,33 +162,152 @@ impl Writer {
                 Ok(Node::bare(format!("{c} IS NOT NULL")))
             }
             Test::Exists => Ok(self.present(&p.field)),
-            Test::FieldEq { other, cased } => {
-                let o = self.column(other);
-                let ostringy = matches!(
-                    other.ty,
-                    FieldType::String | FieldType::Ip | FieldType::Json
-                );
-                if !(stringy && ostringy) {
-                    return Err(self.refuse(
-                        p,
-                        format!(
-                            "a comparison of the {} field `{}` with the {} field `{}`",
-                            ty.name(),
-                            p.field.name,
-                            other.ty.name(),
-                            other.name
-                        ),
-                        "the SQL targets compare fields as text, which is exact only for text fields",
-                    ));
-                }
-                let eq = if *cased {
-                    format!("{c} = {o}")
-                } else {
-                    format!("lower({c}) = lower({o})")
-                };
-                Ok(STYLE.all(vec![not_empty, Node::bare(eq)]))
-            }
+            Test::FieldEq { other, cased } => self.field_eq(p, &c, other, *cased),
         }
+    }
+
+    /// `==`, `in`, `contains`, `startswith`, `endswith` on text.
+    fn str_test(
+        &self,
+        p: &Pred,
+        c: &str,
+        op: StrOp,
+        values: &[String],
+        quant: Quant,
+        cased: bool,
+    ) -> Result<Node, TargetError> {
+        let ty = p.field.ty;
+        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
+        let s = |v: &str| self.d.string(v);
+        let lower = |cased: bool| {
+            if cased {
+                c.to_string()
+            } else {
+                format!("lower({c})")
+            }
+        };
+        if !stringy {
+            return Err(self.type_refusal(p, "a string comparison"));
+        }
+        let l = lower(cased);
+        let vs = values
+            .iter()
+            .map(|v| self.folded(p, v, cased))
+            .collect::<Result<Vec<_>, _>>()?;
+        if op == StrOp::Eq && quant == Quant::Any && vs.len() > 1 {
+            let items: Vec<String> = vs.iter().map(|v| s(v)).collect();
+            return Ok(Node::bare(format!("{l} IN ({})", items.join(", "))));
+        }
+        let one = |v: &String| match op {
+            StrOp::Eq => Node::bare(format!("{l} = {}", s(v))),
+            StrOp::Contains => Node::atom(format!("contains({l}, {})", s(v))),
+            StrOp::StartsWith => Node::atom(format!("{}({l}, {})", self.d.starts_with(), s(v))),
+            StrOp::EndsWith => Node::atom(format!("{}({l}, {})", self.d.ends_with(), s(v))),
+        };
+        Ok(STYLE.join(vs.iter().map(one).collect(), quant == Quant::All))
+    }
+
+    /// `like`: each glob over the whole value.
+    fn glob_test(
+        &self,
+        p: &Pred,
+        c: &str,
+        patterns: &[String],
+        cased: bool,
+    ) -> Result<Node, TargetError> {
+        let ty = p.field.ty;
+        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
+        let s = |v: &str| self.d.string(v);
+        let not_empty = Node::bare(format!("{c} <> ''"));
+        if !stringy {
+            return Err(self.type_refusal(p, "a `like` glob"));
+        }
+        let mut parts = Vec::new();
+        for g in patterns {
+            // Without `cased`, a glob folds case as a regex does (simple case folding,
+            // not lower()); so does a dialect whose `LIKE` is not exact.
+            let like = if !cased || self.d.globs_by_regex() {
+                let rx = self
+                    .d
+                    .regex(&glob_regex(g), cased)
+                    .map_err(|why| self.refuse(p, format!("the glob `{g}`"), &why))?;
+                Node::atom(self.d.regex_search(c, &s(&rx)))
+            } else {
+                Node::bare(format!("{c} LIKE {} ESCAPE {}", s(&like(g)), s("\\")))
+            };
+            parts.push(if g.chars().all(|ch| ch == '*') {
+                STYLE.all(vec![not_empty.clone(), like])
+            } else {
+                like
+            });
+        }
+        Ok(STYLE.any(parts))
+    }
+
+    /// `matches`: a search for the regex; a regex that matches the empty text needs a
+    /// present value too.
+    fn regex_test(
+        &self,
+        p: &Pred,
+        c: &str,
+        pattern: &str,
+        cased: bool,
+    ) -> Result<Node, TargetError> {
+        let ty = p.field.ty;
+        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
+        let s = |v: &str| self.d.string(v);
+        let not_empty = Node::bare(format!("{c} <> ''"));
+        if !stringy {
+            return Err(self.type_refusal(p, "a regular expression"));
+        }
+        let rx = self
+            .d
+            .regex(pattern, cased)
+            .map_err(|why| self.refuse(p, format!("the regular expression `{pattern}`"), &why))?;
+        let search = Node::atom(self.d.regex_search(c, &s(&rx)));
+        let empty = super::regex::can_match_empty(pattern);
+        Ok(if empty {
+            STYLE.all(vec![not_empty, search])
+        } else {
+            search
+        })
+    }
+
+    /// `F == G`: both present text, equal (folded unless `cased`).
+    fn field_eq(
+        &self,
+        p: &Pred,
+        c: &str,
+        other: &crate::ir::Field,
+        cased: bool,
+    ) -> Result<Node, TargetError> {
+        let ty = p.field.ty;
+        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
+        let not_empty = Node::bare(format!("{c} <> ''"));
+        let o = self.column(other);
+        let ostringy = matches!(
+            other.ty,
+            FieldType::String | FieldType::Ip | FieldType::Json
+        );
+        if !(stringy && ostringy) {
+            return Err(self.refuse(
+                p,
+                format!(
+                    "a comparison of the {} field `{}` with the {} field `{}`",
+                    ty.name(),
+                    p.field.name,
+                    other.ty.name(),
+                    other.name
+                ),
+                "the SQL targets compare fields as text, which is exact only for text fields",
+            ));
+        }
+        let eq = if cased {
+            format!("{c} = {o}")
+        } else {
+            format!("lower({c}) = lower({o})")
+        };
+        Ok(STYLE.all(vec![not_empty, Node::bare(eq)]))
     }
 
     /// The value read as a number (NULL when it is not one).
