@@ -126,87 +126,9 @@ pub(super) fn pred(p: &Pred, errors: &mut Vec<TargetError>) -> Option<L> {
             values,
             quant,
             cased,
-        } => {
-            let mut it = Item::new(&f, str_op(*op), Vec::new(), Merge::Or);
-            it.flags = cased_flags(*cased);
-            it.fold = !cased;
-            it.extend(values.iter().map(|v| Val::Str(sigma_value(v))).collect());
-            let all = *quant == Quant::All && it.values.len() > 1;
-            if !all {
-                if *op == StrOp::Contains {
-                    it.merge = Merge::OrAnd;
-                }
-                return Some(L::Item(it));
-            }
-            if *op == StrOp::Contains {
-                it.all = true;
-                it.merge = Merge::OrAnd;
-                return Some(L::Item(it));
-            }
-            // `all` without `contains` draws a validator error in pySigma; one item per value
-            // AND-ed means the same.
-            let parts = it
-                .values
-                .iter()
-                .map(|v| {
-                    let mut one = it.clone();
-                    one.values = vec![v.clone()];
-                    one.merge = Merge::No;
-                    L::Item(one)
-                })
-                .collect();
-            Some(L::And(parts))
-        }
-        Test::Glob { patterns, cased } => {
-            // A pattern of stars alone matches any value, but not a missing field.
-            if patterns.iter().any(|g| g.chars().all(|c| c == '*')) {
-                return Some(exists(&f));
-            }
-            let mut items: Vec<Item> = Vec::new();
-            for g in patterns {
-                let (ops, value) = glob_item(g);
-                match items.iter_mut().find(|i| i.ops == ops) {
-                    Some(i) => i.extend(vec![Val::Str(value)]),
-                    None => {
-                        let mut it = Item::new(&f, ops, vec![Val::Str(value)], Merge::Or);
-                        it.flags = cased_flags(*cased);
-                        it.fold = !cased;
-                        items.push(it);
-                    }
-                }
-            }
-            if items.len() == 1 {
-                items.pop().map(L::Item)
-            } else {
-                Some(L::Or(items.into_iter().map(L::Item).collect()))
-            }
-        }
-        Test::Regex { pattern, cased } => {
-            // The language's \d, \w, \s are ASCII; spelled out as classes they mean the same
-            // in every Sigma engine.
-            let pattern = &crate::ir::regex::ascii_classes(pattern, false);
-            let re = match super::super::regex::convert(pattern, *cased) {
-                Ok(re) => re,
-                Err(e) => {
-                    errors.push(unsupported(
-                        TARGET,
-                        &e.construct,
-                        p.span,
-                        &e.reason,
-                        e.help.as_deref(),
-                    ));
-                    return None;
-                }
-            };
-            let mut it = Item::new(&f, &["re"], vec![Val::Str(re.pattern)], Merge::Or);
-            it.flags = re.flags;
-            let l = L::Item(it);
-            Some(if re.can_match_empty {
-                guarded(&f, l)
-            } else {
-                l
-            })
-        }
+        } => Some(str_test(&f, *op, values, *quant, *cased)),
+        Test::Glob { patterns, cased } => Some(glob_test(&f, patterns, *cased)),
+        Test::Regex { pattern, cased } => regex_test(p, &f, pattern, *cased, errors),
         Test::Cidr { nets } => {
             let mut it = Item::new(&f, &["cidr"], Vec::new(), Merge::Or);
             it.extend(
@@ -242,39 +164,131 @@ pub(super) fn pred(p: &Pred, errors: &mut Vec<TargetError>) -> Option<L> {
             Merge::No,
         ))),
         Test::Exists => Some(exists(&f)),
-        Test::FieldEq { other, cased } => {
-            if *cased {
-                errors.push(unsupported(
-                    TARGET,
-                    "a case-sensitive field comparison",
-                    p.span,
-                    "Sigma's `fieldref` compares case-insensitively and cannot take `cased`: \
-                     pySigma rejects `fieldref|cased` and drops `cased|fieldref`",
-                    Some("compare case-insensitively (drop `cased`), or use another target"),
-                ));
-                return None;
+        Test::FieldEq { other, cased } => field_eq(p, &f, other, *cased, errors),
+    }
+}
+
+/// `==`, `contains`, `startswith`, `endswith` with `any` or `all`.
+fn str_test(f: &str, op: StrOp, values: &[String], quant: Quant, cased: bool) -> L {
+    let mut it = Item::new(f, str_op(op), Vec::new(), Merge::Or);
+    it.flags = cased_flags(cased);
+    it.fold = !cased;
+    it.extend(values.iter().map(|v| Val::Str(sigma_value(v))).collect());
+    let all = quant == Quant::All && it.values.len() > 1;
+    if !all {
+        if op == StrOp::Contains {
+            it.merge = Merge::OrAnd;
+        }
+        return L::Item(it);
+    }
+    if op == StrOp::Contains {
+        it.all = true;
+        it.merge = Merge::OrAnd;
+        return L::Item(it);
+    }
+    // `all` without `contains` draws a validator error in pySigma; one item per value
+    // AND-ed means the same.
+    let parts = it
+        .values
+        .iter()
+        .map(|v| {
+            let mut one = it.clone();
+            one.values = vec![v.clone()];
+            one.merge = Merge::No;
+            L::Item(one)
+        })
+        .collect();
+    L::And(parts)
+}
+
+/// `like`: one item per modifier set, the globs as Sigma wildcards.
+fn glob_test(f: &str, patterns: &[String], cased: bool) -> L {
+    // A pattern of stars alone matches any value, but not a missing field.
+    if patterns.iter().any(|g| g.chars().all(|c| c == '*')) {
+        return exists(f);
+    }
+    let mut items: Vec<Item> = Vec::new();
+    for g in patterns {
+        let (ops, value) = glob_item(g);
+        match items.iter_mut().find(|i| i.ops == ops) {
+            Some(i) => i.extend(vec![Val::Str(value)]),
+            None => {
+                let mut it = Item::new(f, ops, vec![Val::Str(value)], Merge::Or);
+                it.flags = cased_flags(cased);
+                it.fold = !cased;
+                items.push(it);
             }
-            let g = field_name(other, p.span, errors)?;
-            if g.contains(['*', '?']) {
-                errors.push(unsupported(
-                    TARGET,
-                    "a field comparison with this field",
-                    p.span,
-                    &format!("a `fieldref` value cannot name a field with `*` or `?` (`{g}`)"),
-                    Some("map the field to another name in the catalog's `sigma` section"),
-                ));
-                return None;
-            }
-            let it = Item::new(
-                &f,
-                &["fieldref"],
-                vec![Val::Str(sigma_value(&g))],
-                Merge::No,
-            );
-            // Two empty (or null) fields are equal in Sigma but missing in tripline.
-            Some(guarded(&f, L::Item(it)))
         }
     }
+    match items.len() {
+        1 => L::Item(items.remove(0)),
+        _ => L::Or(items.into_iter().map(L::Item).collect()),
+    }
+}
+
+/// `matches`: `re` with the pattern in Sigma's dialect.
+fn regex_test(
+    p: &Pred,
+    f: &str,
+    pattern: &str,
+    cased: bool,
+    errors: &mut Vec<TargetError>,
+) -> Option<L> {
+    // The language's \d, \w, \s are ASCII; spelled out as classes they mean the same
+    // in every Sigma engine.
+    let pattern = &crate::ir::regex::ascii_classes(pattern, false);
+    let re = match super::super::regex::convert(pattern, cased) {
+        Ok(re) => re,
+        Err(e) => {
+            errors.push(unsupported(
+                TARGET,
+                &e.construct,
+                p.span,
+                &e.reason,
+                e.help.as_deref(),
+            ));
+            return None;
+        }
+    };
+    let mut it = Item::new(f, &["re"], vec![Val::Str(re.pattern)], Merge::Or);
+    it.flags = re.flags;
+    let l = L::Item(it);
+    Some(if re.can_match_empty { guarded(f, l) } else { l })
+}
+
+/// `F == G`: `fieldref`, guarded against two empty fields.
+fn field_eq(
+    p: &Pred,
+    f: &str,
+    other: &crate::ir::Field,
+    cased: bool,
+    errors: &mut Vec<TargetError>,
+) -> Option<L> {
+    if cased {
+        errors.push(unsupported(
+            TARGET,
+            "a case-sensitive field comparison",
+            p.span,
+            "Sigma's `fieldref` compares case-insensitively and cannot take `cased`: \
+             pySigma rejects `fieldref|cased` and drops `cased|fieldref`",
+            Some("compare case-insensitively (drop `cased`), or use another target"),
+        ));
+        return None;
+    }
+    let g = field_name(other, p.span, errors)?;
+    if g.contains(['*', '?']) {
+        errors.push(unsupported(
+            TARGET,
+            "a field comparison with this field",
+            p.span,
+            &format!("a `fieldref` value cannot name a field with `*` or `?` (`{g}`)"),
+            Some("map the field to another name in the catalog's `sigma` section"),
+        ));
+        return None;
+    }
+    let it = Item::new(f, &["fieldref"], vec![Val::Str(sigma_value(&g))], Merge::No);
+    // Two empty (or null) fields are equal in Sigma but missing in tripline.
+    Some(guarded(f, L::Item(it)))
 }
 
 /// A number as YAML that both YAML 1.1 and 1.2 read as that number: the canonical text when
