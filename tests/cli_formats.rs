@@ -440,6 +440,10 @@ fn help_has_examples_and_exit_codes() {
         "convert-sigma",
         "check",
         "test",
+        "hunt",
+        "sources",
+        "events",
+        "lsp",
         "new",
         "completions",
     ] {

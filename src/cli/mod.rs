@@ -157,13 +157,25 @@ enum Command {
     ))]
     Test(test::TestArgs),
     /// Run rules over a JSONL file of events; print one JSON line per match.
+    #[command(after_help = examples(
+        "  tripline hunt rules --events events.jsonl\n  tripline hunt rules/m365 --events cloudtrail.json | jq .rule"
+    ))]
     Hunt(hunt::HuntArgs),
     /// List the catalog's log sources with their fields and types.
+    #[command(after_help = examples(
+        "  tripline sources\n  tripline sources windows.process_creation --target kql --flavor sentinel\n  tripline sources --json"
+    ))]
     Sources(sources::SourcesArgs),
     /// Show how events are read: each as its source's fields, and the sources that
     /// recognise it.
+    #[command(after_help = examples(
+        "  tripline events sample.jsonl\n  tripline events sample.jsonl --source windows.process_creation"
+    ))]
     Events(events::EventsArgs),
     /// Run the language server (Language Server Protocol on stdin and stdout) for editors.
+    #[command(after_help = examples(
+        "  tripline lsp\n  tripline lsp --catalog catalog.yml"
+    ))]
     Lsp(lsp::LspArgs),
     /// Write a new rule file: metadata, a placeholder match on a field of the source and
     /// one test of each kind.

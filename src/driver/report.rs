@@ -84,7 +84,11 @@ fn items(diags: &[FileDiagnostic]) -> Vec<Item<'_>> {
             let span = d
                 .span()
                 .map(|(s, e)| (position(&d.text, s), position(&d.text, e)));
-            let rule = if super::load::is_sigma(&d.path) {
+            let rule = if matches!(d.error, super::Error::Catalog(_) | super::Error::Load(_)) {
+                // A catalog file or an input that could not be read: no rule.
+                None
+            } else if super::load::is_sigma(&d.path) {
+                // A Sigma rule is named after its file.
                 Path::new(&d.path)
                     .file_stem()
                     .map(|s| crate::sigma_in::identifier(&s.to_string_lossy()))
