@@ -595,3 +595,41 @@ fn new_works_for_every_builtin_source() {
     let (code, out, err) = tripline(&["test", dir.to_str().unwrap(), "-q"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// The spinner of a long run: on a terminal after a second, cleared at the end; never when
+/// stderr is not a terminal. The SigmaHQ corpus (`../shared/corpus/sigmahq`) takes a few
+/// seconds to convert.
+#[test]
+fn a_long_run_shows_a_spinner_only_on_a_terminal() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/sigmahq/rules");
+    if !corpus.is_dir() || Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: needs the SigmaHQ corpus and script(1) for a pseudo-terminal");
+        return;
+    }
+    let dir = scratch("spinner");
+    let args = format!(
+        "convert-sigma {} --target kql --out {}",
+        corpus.display(),
+        dir.join("out").display()
+    );
+    let start = std::time::Instant::now();
+    let out = Command::new("script")
+        .args(["-qec", &format!("{BIN} {args} > /dev/null"), "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script runs");
+    let long = start.elapsed() > std::time::Duration::from_millis(1500);
+    let tty = String::from_utf8_lossy(&out.stdout);
+    if long {
+        assert!(
+            tty.contains("converting Sigma rules"),
+            "no spinner in {} bytes",
+            tty.len()
+        );
+        assert!(tty.contains("\u{1b}[2K"), "the spinner is cleared");
+    } else {
+        eprintln!("SKIPPED: the conversion took under 1.5 s, too short for the spinner");
+    }
+    let (_, _, err) = tripline(&args.split(' ').collect::<Vec<_>>());
+    assert!(!err.contains("converting Sigma rules"));
+}
