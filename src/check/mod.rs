@@ -246,7 +246,8 @@ fn id_span(ast: Option<&ast::File>, rule: &str) -> Option<Span> {
     })
 }
 
-fn rule_at(ast: Option<&ast::File>, off: usize) -> Option<String> {
+/// The name of the rule whose item holds byte `off` of the file, if any.
+pub fn rule_at(ast: Option<&ast::File>, off: usize) -> Option<String> {
     ast?.items.iter().find_map(|i| match i {
         ast::Item::Rule(r) if r.span.start <= off && off < r.span.end => Some(r.name.name.clone()),
         _ => None,

@@ -8,6 +8,7 @@ use clap::Args;
 use tripline::project::{self, Project};
 
 use super::io;
+use super::FormatArg;
 
 /// Arguments of `build`.
 #[derive(Args)]
@@ -19,9 +20,8 @@ pub struct BuildArgs {
     /// date, and exit 1 if there is any.
     #[arg(long)]
     check: bool,
-    /// Print diagnostics as JSON lines instead of rendered reports.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 /// `build`: compile, then write (or with `--check`, compare).
@@ -33,12 +33,21 @@ pub fn run(a: BuildArgs) -> ExitCode {
     let plan = match project::plan(&proj) {
         Ok(p) => p,
         Err(project::ProjectError::Catalog(diags)) => {
-            io::report(&diags, a.json);
+            io::report(&diags, a.format.get(), a.format.to(io::To::Stdout));
             return ExitCode::from(2);
         }
         Err(e) => return io::fail_usage(e),
     };
-    io::report(&plan.diagnostics, a.json);
+    // Machine diagnostics take stdout; the file lists then go to stderr.
+    let machine = a.format.get() != tripline::driver::report::Format::Human;
+    io::report(&plan.diagnostics, a.format.get(), a.format.to(io::To::Stdout));
+    let listing = |text: &str| {
+        if machine {
+            io::err(text);
+        } else {
+            let _ = io::out(text);
+        }
+    };
     let mut notes = String::new();
     for n in &plan.notes {
         notes.push_str(&format!("{n}\n"));
@@ -50,9 +59,9 @@ pub fn run(a: BuildArgs) -> ExitCode {
         for d in &drift {
             text.push_str(&format!("{d}\n"));
         }
-        let _ = io::out(&text);
-        io::err(&notes);
-        io::err(&format!(
+        listing(&text);
+        io::summary(&notes);
+        io::summary(&format!(
             "build --check: {} rules, {} files; {} out of date{}\n",
             plan.lock.rules.len(),
             plan.files.len(),
@@ -73,9 +82,9 @@ pub fn run(a: BuildArgs) -> ExitCode {
     for p in &w.removed {
         text.push_str(&format!("removed {p}\n"));
     }
-    let _ = io::out(&text);
-    io::err(&notes);
-    io::err(&format!(
+    listing(&text);
+    io::summary(&notes);
+    io::summary(&format!(
         "build: {} rules, {} files; {} written, {} removed{}\n",
         plan.lock.rules.len(),
         plan.files.len(),

@@ -9,32 +9,37 @@ use tripline::driver::{self, Program};
 use tripline::syntax::ast;
 
 use super::io;
-use super::{count, CatalogArg};
+use super::{count, CatalogArg, FormatArg, StdinArg};
 
 /// Arguments of `check`.
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Rule files or directories.
+    /// Rule files or directories (`-`: standard input).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     #[command(flatten)]
     catalog: CatalogArg,
-    /// Print diagnostics as JSON lines instead of rendered reports.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArg,
+    #[command(flatten)]
+    stdin: StdinArg,
 }
 
-/// `check`: every diagnostic, then one summary line on stderr.
+/// `check`: every diagnostic (machine formats on stdout), then one summary line on stderr.
 pub fn run(a: CheckArgs) -> ExitCode {
-    let (prog, catalog) = match super::load_inputs(&a.paths, &a.catalog) {
+    let (prog, catalog) = match super::load_inputs(&a.paths, &a.catalog, &a.stdin) {
         Ok(x) => x,
         Err(code) => return code,
     };
     let checked = driver::check_program(&prog, &catalog);
-    io::report(&checked.diagnostics, a.json);
+    io::report(
+        &checked.diagnostics,
+        a.format.get(),
+        a.format.to(io::To::Stdout),
+    );
     let errors = checked.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = checked.diagnostics.len() - errors;
-    io::err(&format!(
+    io::summary(&format!(
         "{}\n",
         summary(&prog, checked.rules.len(), errors, warnings)
     ));

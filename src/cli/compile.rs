@@ -8,12 +8,12 @@ use clap::Args;
 use tripline::driver::{self, Compiled, Options};
 
 use super::io::{self, CliError};
-use super::{CatalogArg, TargetArgs};
+use super::{CatalogArg, FormatArg, StdinArg, TargetArgs};
 
 /// Arguments of `compile`.
 #[derive(Args)]
 pub struct CompileArgs {
-    /// Rule files or directories (walked for *.trip).
+    /// Rule files or directories (walked for *.trip; `-`: standard input).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     #[command(flatten)]
@@ -23,9 +23,10 @@ pub struct CompileArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     catalog: CatalogArg,
-    /// Print diagnostics as JSON lines instead of rendered reports.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArg,
+    #[command(flatten)]
+    stdin: StdinArg,
     /// Write deployable artifacts instead of bare queries: a Sentinel analytics rule
     /// (kql sentinel, .yaml), a Defender XDR custom detection (kql defender, .json), a
     /// savedsearches.conf stanza (spl, .conf); sigma rules are their own artifact.
@@ -36,7 +37,7 @@ pub struct CompileArgs {
 /// Arguments of `convert-sigma`.
 #[derive(Args)]
 pub struct ConvertArgs {
-    /// Sigma rule files or directories (walked for *.yml and *.yaml).
+    /// Sigma rule files or directories (walked for *.yml and *.yaml; `-`: standard input).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     #[command(flatten)]
@@ -54,9 +55,10 @@ pub struct ConvertArgs {
     /// strings (`Admins: [root, admin]`).
     #[arg(long, value_name = "FILE")]
     placeholders: Option<PathBuf>,
-    /// Print diagnostics as JSON lines instead of rendered reports.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArg,
+    #[command(flatten)]
+    stdin: StdinArg,
     /// Write deployable artifacts instead of bare queries (as `compile --artifact`).
     #[arg(long)]
     artifact: bool,
@@ -71,11 +73,19 @@ pub fn run(a: CompileArgs) -> ExitCode {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let compiled = match driver::compile_paths(&a.paths, &opts) {
-        Ok(c) => c,
-        Err(e) => return io::fail_usage(e),
+    let prog = match super::load_program(&a.paths, &a.stdin) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
-    io::report(&compiled.diagnostics, a.json);
+    let compiled = {
+        let _progress = io::progress(format!("compiling {} files", prog.files.len()));
+        driver::compile_program(&prog, &opts)
+    };
+    io::report(
+        &compiled.diagnostics,
+        a.format.get(),
+        a.format.to(channel(&a.out)),
+    );
     let mut code = u8::from(compiled.failed());
     match &a.out {
         None => emit(&compiled, &opts),
@@ -117,11 +127,33 @@ pub fn convert(a: ConvertArgs) -> ExitCode {
             }
         }
     }
-    let compiled = match driver::convert_sigma_paths(&a.paths, &opts) {
-        Ok(c) => c,
-        Err(e) => return io::fail_usage(e),
+    let (given, files) = match super::split_stdin(&a.paths, &a.stdin, "stdin.yml") {
+        Ok(x) => x,
+        Err(code) => return code,
     };
-    io::report(&compiled.diagnostics, a.json);
+    let given = given
+        .into_iter()
+        .map(|(p, t)| (p.display().to_string(), t))
+        .collect();
+    let compiled = {
+        let _progress = io::progress("converting Sigma rules".into());
+        let mut compiled = driver::convert_sigma_texts(given, &opts);
+        if !files.is_empty() {
+            match driver::convert_sigma_paths(&files, &opts) {
+                Ok(c) => {
+                    compiled.outputs.extend(c.outputs);
+                    compiled.diagnostics.extend(c.diagnostics);
+                }
+                Err(e) => return io::fail_usage(e),
+            }
+        }
+        compiled
+    };
+    io::report(
+        &compiled.diagnostics,
+        a.format.get(),
+        a.format.to(channel(&a.out)),
+    );
     let mut code = u8::from(compiled.failed());
     match &a.out {
         None => emit(&compiled, &opts),
@@ -132,6 +164,16 @@ pub fn convert(a: ConvertArgs) -> ExitCode {
         }
     }
     ExitCode::from(code)
+}
+
+/// Where machine diagnostics go: stdout when the outputs go to files, else stderr (stdout
+/// carries the queries).
+fn channel(out: &Option<PathBuf>) -> io::To {
+    if out.is_some() {
+        io::To::Stdout
+    } else {
+        io::To::Stderr
+    }
 }
 
 /// Every output on stdout, as the target bundles them.

@@ -25,7 +25,13 @@ pub struct HuntArgs {
 
 /// `hunt`: one JSON line per match on stdout; skipped lines on stderr.
 pub fn run(a: HuntArgs) -> ExitCode {
-    let (prog, catalog) = match super::load_inputs(&a.paths, &a.catalog) {
+    let (prog, catalog) = match super::load_inputs(
+        &a.paths,
+        &a.catalog,
+        &super::StdinArg {
+            stdin_filename: None,
+        },
+    ) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -39,7 +45,11 @@ pub fn run(a: HuntArgs) -> ExitCode {
         }
     };
     let checked = driver::check_program(&prog, &catalog);
-    io::report(&checked.diagnostics, false);
+    io::report(
+        &checked.diagnostics,
+        driver::report::Format::Human,
+        io::To::Stderr,
+    );
     let rules: Vec<_> = checked.rules.into_iter().map(|(_, r)| r).collect();
     let (hits, bad) = tripline::testing::hunt(&rules, &text, &catalog);
     let code = u8::from(checked.diagnostics.iter().any(|d| d.is_error()) || !bad.is_empty());

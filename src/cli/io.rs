@@ -7,6 +7,7 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+use tripline::driver::report::Format;
 use tripline::driver::FileDiagnostic;
 
 /// The reader of stdout has gone away.
@@ -46,22 +47,131 @@ pub fn fail_usage(e: impl Into<miette::Report>) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Every diagnostic, as rendered reports or JSON lines, on stderr.
-pub fn report(diags: &[FileDiagnostic], json: bool) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    for d in diags {
-        if json {
-            let (line, col) = d.line_col();
-            let v = serde_json::json!({
-                "path": d.path,
-                "line": line,
-                "column": col,
-                "code": d.code(),
-                "message": d.error.to_string(),
-            });
-            err(&format!("{v}\n"));
-        } else {
+/// When to colour rendered diagnostics (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    /// When stderr is a terminal and `NO_COLOR` is unset or empty.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The global output settings, set once from the command line.
+struct Settings {
+    color: Color,
+    quiet: bool,
+}
+
+static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+
+/// Set `--color` and `--quiet` (once, before anything is written). An explicit `--color`
+/// also sets how the CLI's own (miette) reports are coloured.
+pub fn configure(color: Color, quiet: bool) {
+    if color != Color::Auto {
+        let on = color == Color::Always;
+        let _ = miette::set_hook(Box::new(move |_| {
+            Box::new(miette::MietteHandlerOpts::new().color(on).build())
+        }));
+    }
+    let _ = SETTINGS.set(Settings { color, quiet });
+}
+
+/// Whether rendered diagnostics are coloured: `--color`, else a terminal on stderr and no
+/// non-empty `NO_COLOR`.
+pub fn color() -> bool {
+    match SETTINGS.get().map_or(Color::Auto, |s| s.color) {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// `--quiet`: no summary lines.
+pub fn quiet() -> bool {
+    SETTINGS.get().is_some_and(|s| s.quiet)
+}
+
+/// A summary line on stderr, unless `--quiet`.
+pub fn summary(text: &str) {
+    if !quiet() {
+        err(text);
+    }
+}
+
+/// Where machine-readable diagnostics go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum To {
+    /// Standard output (nothing else is written there).
+    Stdout,
+    /// Standard error (standard output carries the results).
+    Stderr,
+}
+
+/// Every diagnostic: rendered reports on stderr (`Format::Human`), or the machine format
+/// on `to` (a SARIF log even when there is none).
+pub fn report(diags: &[FileDiagnostic], format: Format, to: To) {
+    if format == Format::Human {
+        let color = color();
+        for d in diags {
             err(&d.render(color));
+        }
+        return;
+    }
+    let text = tripline::driver::report::render(diags, format);
+    match to {
+        To::Stdout => {
+            let _ = out(&text);
+        }
+        To::Stderr => err(&text),
+    }
+}
+
+/// A spinner on stderr while a long run works: shown after one second, only when stderr is
+/// a terminal and not `--quiet`; cleared when dropped.
+pub struct Progress {
+    done: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Start a [`Progress`] saying `message`.
+pub fn progress(message: String) -> Progress {
+    if quiet() || !std::io::stderr().is_terminal() {
+        return Progress {
+            done: None,
+            thread: None,
+        };
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        use std::sync::mpsc::RecvTimeoutError;
+        let wait = std::time::Duration::from_secs(1);
+        if rx.recv_timeout(wait) != Err(RecvTimeoutError::Timeout) {
+            return;
+        }
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(indicatif::ProgressStyle::default_spinner());
+        bar.set_message(message);
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        let _ = rx.recv();
+        bar.finish_and_clear();
+    });
+    Progress {
+        done: Some(tx),
+        thread: Some(thread),
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
@@ -157,6 +267,38 @@ pub enum CliError {
     )]
     Export {
         /// The directory.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Standard input (`-`) could not be read.
+    #[error("cannot read standard input: {reason}")]
+    #[diagnostic(
+        code(tripline::cli::stdin),
+        help("`-` reads one rule file from standard input, as UTF-8 text")
+    )]
+    Stdin {
+        /// Why.
+        reason: String,
+    },
+    /// `tripline new` would overwrite a file.
+    #[error("`{path}` already exists")]
+    #[diagnostic(
+        code(tripline::cli::exists),
+        help("choose another name or --dir; tripline new never overwrites a file")
+    )]
+    Exists {
+        /// The file.
+        path: String,
+    },
+    /// `--junit FILE` could not be written.
+    #[error("cannot write JUnit report `{path}`: {reason}")]
+    #[diagnostic(
+        code(tripline::cli::junit),
+        help("check that the file's directory exists and is writable")
+    )]
+    Junit {
+        /// The file.
         path: String,
         /// Why.
         reason: String,

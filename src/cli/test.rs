@@ -9,16 +9,24 @@ use clap::Args;
 use tripline::testing::TestReport;
 
 use super::io::{self, CliError};
-use super::{count, CatalogArg};
+use super::{count, CatalogArg, FormatArg, StdinArg};
 
 /// Arguments of `test`.
 #[derive(Args)]
 pub struct TestArgs {
-    /// Rule files or directories.
+    /// Rule files or directories (`-`: standard input).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     #[command(flatten)]
     catalog: CatalogArg,
+    #[command(flatten)]
+    format: FormatArg,
+    #[command(flatten)]
+    stdin: StdinArg,
+    /// Also write the results as JUnit XML to FILE (a testsuite per rule file, a testcase
+    /// per case).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     /// Also list passing cases.
     #[arg(long, short)]
     verbose: bool,
@@ -28,9 +36,10 @@ pub struct TestArgs {
     export: Option<PathBuf>,
 }
 
-/// `test`: failures explained on stdout, then `N passed, N failed`.
+/// `test`: failures explained on stdout, then `N passed, N failed` (with a machine
+/// `--format`, stdout has the diagnostics and this report goes to stderr).
 pub fn run(a: TestArgs) -> ExitCode {
-    let (prog, catalog) = match super::load_inputs(&a.paths, &a.catalog) {
+    let (prog, catalog) = match super::load_inputs(&a.paths, &a.catalog, &a.stdin) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -43,9 +52,24 @@ pub fn run(a: TestArgs) -> ExitCode {
             });
         }
     }
-    io::report(&rep.diagnostics, false);
+    if let Some(file) = &a.junit {
+        if let Err(e) = std::fs::write(file, tripline::driver::report::junit(&rep)) {
+            return io::fail_usage(CliError::Junit {
+                path: file.display().to_string(),
+                reason: e.to_string(),
+            });
+        }
+    }
+    let format = a.format.get();
+    let to = a.format.to(io::To::Stdout);
+    io::report(&rep.diagnostics, format, to);
     let not_tested = not_tested(&prog, &rep);
-    let _ = io::out(&render(&rep, a.verbose, not_tested));
+    let text = render(&rep, a.verbose, not_tested, io::quiet());
+    if format == tripline::driver::report::Format::Human || to == io::To::Stderr {
+        let _ = io::out(&text);
+    } else {
+        io::err(&text);
+    }
     let errors = rep.diagnostics.iter().any(|d| d.is_error());
     ExitCode::from(u8::from(rep.failed() > 0 || errors))
 }
@@ -73,7 +97,7 @@ fn not_tested(prog: &tripline::driver::Program, rep: &TestReport) -> usize {
     declared.saturating_sub(ran.len())
 }
 
-fn render(rep: &TestReport, verbose: bool, not_tested: usize) -> String {
+fn render(rep: &TestReport, verbose: bool, not_tested: usize, quiet: bool) -> String {
     let mut out = String::new();
     let verdict = |b: bool| if b { "match" } else { "no match" };
     for c in &rep.cases {
@@ -98,6 +122,9 @@ fn render(rep: &TestReport, verbose: bool, not_tested: usize) -> String {
                 text
             );
         }
+    }
+    if quiet {
+        return out;
     }
     for r in &rep.untested {
         let _ = writeln!(out, "note  {r} has no test cases");

@@ -123,6 +123,15 @@ impl FileDiagnostic {
         !matches!(self.error.severity(), Some(miette::Severity::Warning))
     }
 
+    /// The primary label's byte range in the text (clamped to it), if there is a label.
+    pub fn span(&self) -> Option<(usize, usize)> {
+        use miette::Diagnostic;
+        let l = self.error.labels()?.next()?;
+        let start = l.offset().min(self.text.len());
+        let end = (l.offset() + l.len()).clamp(start, self.text.len());
+        Some((start, end))
+    }
+
     /// 1-based line and column of the primary label.
     pub fn line_col(&self) -> (usize, usize) {
         let mut off = self.error.offset().min(self.text.len());

@@ -273,8 +273,14 @@ impl Program {
 
     /// Load what [`collect_inputs`] found; its problems become the program's first.
     pub fn load_inputs(inputs: Inputs) -> Program {
+        Program::load_inputs_with(inputs, Vec::new())
+    }
+
+    /// [`Program::load_inputs`], with inputs given as text (standard input) first: each is
+    /// named by its path, which places its imports and names it in diagnostics.
+    pub fn load_inputs_with(inputs: Inputs, given: Vec<(PathBuf, String)>) -> Program {
         let files = &inputs.files;
-        let mut texts = Vec::new();
+        let mut texts = given;
         let mut problems = Vec::new();
         for p in files {
             match read_text(p) {

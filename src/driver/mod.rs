@@ -5,6 +5,7 @@ mod catalog;
 mod diagnostic;
 mod load;
 mod options;
+pub mod report;
 mod snippet;
 
 use std::collections::HashMap;
@@ -381,29 +382,52 @@ pub fn convert_sigma_paths(paths: &[PathBuf], opts: &Options) -> Result<Compiled
                 continue;
             }
         };
-        let shown = load::display(p);
-        match convert_sigma(&shown, &text, opts) {
-            Ok(mut o) => {
-                let text: Arc<str> = text.into();
-                diagnostics.extend(o.warnings.drain(..).map(|error| FileDiagnostic {
-                    path: shown.clone(),
-                    text: text.clone(),
-                    error,
-                }));
-                outputs.push(o);
-            }
-            Err(es) => {
-                let text: Arc<str> = text.into();
-                diagnostics.extend(es.into_iter().map(|error| FileDiagnostic {
-                    path: shown.clone(),
-                    text: text.clone(),
-                    error,
-                }));
-            }
-        }
+        convert_one(load::display(p), text, opts, &mut outputs, &mut diagnostics);
     }
     Ok(Compiled {
         outputs,
         diagnostics,
     })
+}
+
+/// Read and compile Sigma rules given as text (standard input), each with the path that
+/// names it.
+pub fn convert_sigma_texts(texts: Vec<(String, String)>, opts: &Options) -> Compiled {
+    let mut outputs = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (shown, text) in texts {
+        convert_one(shown, text, opts, &mut outputs, &mut diagnostics);
+    }
+    Compiled {
+        outputs,
+        diagnostics,
+    }
+}
+
+fn convert_one(
+    shown: String,
+    text: String,
+    opts: &Options,
+    outputs: &mut Vec<Output>,
+    diagnostics: &mut Vec<FileDiagnostic>,
+) {
+    match convert_sigma(&shown, &text, opts) {
+        Ok(mut o) => {
+            let text: Arc<str> = text.into();
+            diagnostics.extend(o.warnings.drain(..).map(|error| FileDiagnostic {
+                path: shown.clone(),
+                text: text.clone(),
+                error,
+            }));
+            outputs.push(o);
+        }
+        Err(es) => {
+            let text: Arc<str> = text.into();
+            diagnostics.extend(es.into_iter().map(|error| FileDiagnostic {
+                path: shown.clone(),
+                text: text.clone(),
+                error,
+            }));
+        }
+    }
 }

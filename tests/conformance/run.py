@@ -3028,8 +3028,13 @@ def main(argv: list[str]) -> int:
     def check_spark_regex(ctx):
         return lake.check_regex(ctx, sys.modules[__name__], "spark")
 
+    sarif = load_script("tripline_conf_sarif", HERE / "sarif.py")
+
+    def check_sarif(ctx):
+        return sarif.check(ctx, sys.modules[__name__])
+
     for fn in (check_sigma_load, check_kusto_analyse, check_catalog_kql, check_recognition, check_duckdb_kql, check_sigma_sqlite,
-               check_spl_structure, check_escaping, check_stateful, check_duckdb, check_spark, check_duckdb_escaping, check_spark_escaping, check_duckdb_regex, check_spark_regex, check_tmgrammar, check_regression, check_corpus):
+               check_spl_structure, check_escaping, check_stateful, check_duckdb, check_spark, check_duckdb_escaping, check_spark_escaping, check_duckdb_regex, check_spark_regex, check_tmgrammar, check_sarif, check_regression, check_corpus):
         name = fn.__name__.replace("check_", "").replace("_", "-")
         if args.only and name not in args.only.split(","):
             continue
