@@ -40,7 +40,11 @@ pub fn run(a: BuildArgs) -> ExitCode {
     };
     // Machine diagnostics take stdout; the file lists then go to stderr.
     let machine = a.format.get() != tripline::driver::report::Format::Human;
-    io::report(&plan.diagnostics, a.format.get(), a.format.to(io::To::Stdout));
+    io::report(
+        &plan.diagnostics,
+        a.format.get(),
+        a.format.to(io::To::Stdout),
+    );
     let listing = |text: &str| {
         if machine {
             io::err(text);

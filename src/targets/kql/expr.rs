@@ -156,70 +156,14 @@ impl Emitter<'_> {
                 let empty = patterns.iter().any(|g| g.chars().all(|c| c == '*'));
                 Ok(regex_frag(&f, &pattern, empty, negated))
             }
-            Test::Regex { pattern, cased } => {
-                if !stringy {
-                    return Err(self.type_refusal(p, "a regular expression"));
-                }
-                // `\d`, `\w`, `\s` are ASCII in the language; spelled out, they are ASCII in
-                // every regex dialect Kusto has documented (RE2 and Rust-style).
-                let pattern = crate::ir::regex::ascii_classes(pattern, false);
-                let pattern = if *cased {
-                    pattern
-                } else {
-                    with_case_insensitive(&pattern)
-                };
-                let hir = regex_syntax::Parser::new().parse(&pattern).map_err(|e| {
-                    self.refuse(
-                        p,
-                        "this regular expression",
-                        &format!("it does not parse: {e}"),
-                        None,
-                    )
-                })?;
-                let groups = hir.properties().explicit_captures_len();
-                if groups > MAX_REGEX_GROUPS {
-                    return Err(self.refuse(
-                        p,
-                        &format!("a regular expression with more than {MAX_REGEX_GROUPS} groups"),
-                        &format!("this pattern has {groups} capture groups; `matches regex` allows at most {MAX_REGEX_GROUPS}"),
-                        Some("use non-capturing groups `(?:...)`"),
-                    ));
-                }
-                let empty = hir.properties().minimum_len() == Some(0);
-                Ok(regex_frag(&f, &pattern, empty, negated))
-            }
+            Test::Regex { pattern, cased } => self.regex_test(p, &f, pattern, *cased, negated),
             Test::Cidr { nets } => {
                 if !stringy {
                     return Err(self.type_refusal(p, "a `cidr` test"));
                 }
                 Ok(cidr(&f, nets, negated, two_valued))
             }
-            Test::NumEq { values } => {
-                if ty != FieldType::Number {
-                    return Err(self.type_refusal(p, "a numeric comparison"));
-                }
-                if values.len() > MAX_IN_VALUES {
-                    return Err(self.refuse(
-                        p,
-                        &format!("an `in` list of more than {MAX_IN_VALUES} values"),
-                        &format!("this list has {} values", values.len()),
-                        None,
-                    ));
-                }
-                let (op, nop, rhs) = if values.len() == 1 {
-                    ("==", "!=", number_text(&values[0]))
-                } else {
-                    let items: Vec<String> = values.iter().map(number_text).collect();
-                    ("in", "!in", format!("({})", items.join(", ")))
-                };
-                Ok(nullable(
-                    &f,
-                    format!("{f} {op} {rhs}"),
-                    format!("{f} {nop} {rhs}"),
-                    negated,
-                    two_valued,
-                ))
-            }
+            Test::NumEq { values } => self.num_eq(p, &f, values, negated, two_valued),
             Test::NumCmp { op, value } => {
                 if ty != FieldType::Number {
                     return Err(self.type_refusal(p, "a numeric comparison"));
@@ -250,67 +194,165 @@ impl Emitter<'_> {
                 Ok(Node::atom(format!("{func}({f})")))
             }
             Test::FieldEq { other, cased } => {
-                let g = field_text(other);
-                let oty = other.ty;
-                let ostringy = matches!(oty, FieldType::String | FieldType::Ip | FieldType::Json);
-                if stringy && ostringy {
-                    let (eq, ne) = if *cased {
-                        (format!("{f} == {g}"), format!("{f} != {g}"))
-                    } else {
-                        (
-                            format!("tolower({f}) == tolower({g})"),
-                            format!("tolower({f}) != tolower({g})"),
-                        )
-                    };
-                    Ok(if negated {
-                        chain(
-                            vec![Node::atom(format!("isempty({f})")), Node::atom(ne)],
-                            false,
-                        )
-                    } else {
-                        chain(
-                            vec![Node::atom(format!("isnotempty({f})")), Node::atom(eq)],
-                            true,
-                        )
-                    })
-                } else if ty == oty {
-                    let eq = Node::atom(format!("{f} == {g}"));
-                    Ok(if negated {
-                        chain(
-                            vec![
-                                Node::atom(format!("isnull({f})")),
-                                Node::atom(format!("isnull({g})")),
-                                Node::atom(format!("{f} != {g}")),
-                            ],
-                            false,
-                        )
-                    } else if two_valued {
-                        chain(
-                            vec![
-                                Node::atom(format!("isnotnull({f})")),
-                                Node::atom(format!("isnotnull({g})")),
-                                eq,
-                            ],
-                            true,
-                        )
-                    } else {
-                        eq
-                    })
-                } else {
-                    Err(self.refuse(
-                        p,
-                        &format!(
-                            "a comparison of the {} field `{}` with the {} field `{}`",
-                            ty.name(),
-                            p.field.name,
-                            oty.name(),
-                            other.name
-                        ),
-                        "the two fields' values are not of one type, so comparing them as text is not exact",
-                        None,
-                    ))
-                }
+                self.field_eq(p, &f, other, *cased, negated, two_valued)
             }
+        }
+    }
+
+    /// `matches`: the pattern with ASCII classes spelled out and case folding as asked.
+    fn regex_test(
+        &self,
+        p: &Pred,
+        f: &str,
+        pattern: &str,
+        cased: bool,
+        negated: bool,
+    ) -> Result<Frag, TargetError> {
+        let stringy = matches!(
+            p.field.ty,
+            FieldType::String | FieldType::Ip | FieldType::Json
+        );
+        if !stringy {
+            return Err(self.type_refusal(p, "a regular expression"));
+        }
+        // `\d`, `\w`, `\s` are ASCII in the language; spelled out, they are ASCII in
+        // every regex dialect Kusto has documented (RE2 and Rust-style).
+        let pattern = crate::ir::regex::ascii_classes(pattern, false);
+        let pattern = if cased {
+            pattern
+        } else {
+            with_case_insensitive(&pattern)
+        };
+        let hir = regex_syntax::Parser::new().parse(&pattern).map_err(|e| {
+            self.refuse(
+                p,
+                "this regular expression",
+                &format!("it does not parse: {e}"),
+                None,
+            )
+        })?;
+        let groups = hir.properties().explicit_captures_len();
+        if groups > MAX_REGEX_GROUPS {
+            return Err(self.refuse(
+                p,
+                &format!("a regular expression with more than {MAX_REGEX_GROUPS} groups"),
+                &format!("this pattern has {groups} capture groups; `matches regex` allows at most {MAX_REGEX_GROUPS}"),
+                Some("use non-capturing groups `(?:...)`"),
+            ));
+        }
+        let empty = hir.properties().minimum_len() == Some(0);
+        Ok(regex_frag(f, &pattern, empty, negated))
+    }
+
+    /// `F == 5`, `F in [1, 2]`.
+    fn num_eq(
+        &self,
+        p: &Pred,
+        f: &str,
+        values: &[Number],
+        negated: bool,
+        two_valued: bool,
+    ) -> Result<Frag, TargetError> {
+        let ty = p.field.ty;
+        if ty != FieldType::Number {
+            return Err(self.type_refusal(p, "a numeric comparison"));
+        }
+        if values.len() > MAX_IN_VALUES {
+            return Err(self.refuse(
+                p,
+                &format!("an `in` list of more than {MAX_IN_VALUES} values"),
+                &format!("this list has {} values", values.len()),
+                None,
+            ));
+        }
+        let (op, nop, rhs) = if values.len() == 1 {
+            ("==", "!=", number_text(&values[0]))
+        } else {
+            let items: Vec<String> = values.iter().map(number_text).collect();
+            ("in", "!in", format!("({})", items.join(", ")))
+        };
+        Ok(nullable(
+            &f,
+            format!("{f} {op} {rhs}"),
+            format!("{f} {nop} {rhs}"),
+            negated,
+            two_valued,
+        ))
+    }
+
+    /// `F == G`: as text for text fields (present and equal, folded unless `cased`), as
+    /// values for two fields of one other type.
+    #[allow(clippy::too_many_arguments)]
+    fn field_eq(
+        &self,
+        p: &Pred,
+        f: &str,
+        other: &crate::ir::Field,
+        cased: bool,
+        negated: bool,
+        two_valued: bool,
+    ) -> Result<Frag, TargetError> {
+        let ty = p.field.ty;
+        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
+        let g = field_text(other);
+        let oty = other.ty;
+        let ostringy = matches!(oty, FieldType::String | FieldType::Ip | FieldType::Json);
+        if stringy && ostringy {
+            let (eq, ne) = if cased {
+                (format!("{f} == {g}"), format!("{f} != {g}"))
+            } else {
+                (
+                    format!("tolower({f}) == tolower({g})"),
+                    format!("tolower({f}) != tolower({g})"),
+                )
+            };
+            Ok(if negated {
+                chain(
+                    vec![Node::atom(format!("isempty({f})")), Node::atom(ne)],
+                    false,
+                )
+            } else {
+                chain(
+                    vec![Node::atom(format!("isnotempty({f})")), Node::atom(eq)],
+                    true,
+                )
+            })
+        } else if ty == oty {
+            let eq = Node::atom(format!("{f} == {g}"));
+            Ok(if negated {
+                chain(
+                    vec![
+                        Node::atom(format!("isnull({f})")),
+                        Node::atom(format!("isnull({g})")),
+                        Node::atom(format!("{f} != {g}")),
+                    ],
+                    false,
+                )
+            } else if two_valued {
+                chain(
+                    vec![
+                        Node::atom(format!("isnotnull({f})")),
+                        Node::atom(format!("isnotnull({g})")),
+                        eq,
+                    ],
+                    true,
+                )
+            } else {
+                eq
+            })
+        } else {
+            Err(self.refuse(
+                p,
+                &format!(
+                    "a comparison of the {} field `{}` with the {} field `{}`",
+                    ty.name(),
+                    p.field.name,
+                    oty.name(),
+                    other.name
+                ),
+                "the two fields' values are not of one type, so comparing them as text is not exact",
+                None,
+            ))
         }
     }
 
