@@ -291,9 +291,19 @@ pub fn compile_program(prog: &Program, opts: &Options) -> Compiled {
 /// reader settings), so that one check serves several targets.
 pub fn compile_checked(prog: &Program, checked: &Checked, opts: &Options) -> Compiled {
     let mut outputs = Vec::new();
+    // The file and rule of each output.
+    let mut origins: Vec<(usize, &ir::Rule)> = Vec::new();
     let mut diags: Vec<(usize, Error)> = Vec::new();
+    // Rules read from Sigma files compile with `TargetOptions::sigma_input`.
+    let mut sigma_opts = opts.clone();
+    sigma_opts.target_opts.sigma_input = true;
     for (f, rule) in &checked.rules {
-        match compile_one(rule, opts, &checked.sources) {
+        let rule_opts = if prog.files[*f].sigma {
+            &sigma_opts
+        } else {
+            opts
+        };
+        match compile_one(rule, rule_opts, &checked.sources) {
             Ok((text, artifact, warnings)) => {
                 outputs.push(Output {
                     rule: rule.name.clone(),
@@ -302,10 +312,34 @@ pub fn compile_checked(prog: &Program, checked: &Checked, opts: &Options) -> Com
                     artifact,
                     warnings: Vec::new(),
                 });
+                origins.push((*f, rule));
                 diags.extend(warnings.into_iter().map(|e| (*f, e)));
             }
             Err(es) => diags.extend(es.into_iter().map(|e| (*f, e))),
         }
+    }
+    // Refusals across rules (two artifacts under one name): the refused outputs are dropped.
+    let with_artifacts: Vec<(usize, (&ir::Rule, &Artifact))> = outputs
+        .iter()
+        .zip(&origins)
+        .enumerate()
+        .filter_map(|(i, (o, (_, rule)))| o.artifact.as_ref().map(|a| (i, (*rule, a))))
+        .collect();
+    if !with_artifacts.is_empty() {
+        let items: Vec<(&ir::Rule, &Artifact)> = with_artifacts.iter().map(|(_, x)| *x).collect();
+        let mut refused: Vec<usize> = Vec::new();
+        for (k, e) in opts.target.check_artifacts(&items) {
+            let Some((i, _)) = with_artifacts.get(k) else {
+                continue;
+            };
+            diags.push((origins[*i].0, Error::from(e)));
+            refused.push(*i);
+        }
+        let mut i = 0;
+        outputs.retain(|_| {
+            i += 1;
+            !refused.contains(&(i - 1))
+        });
     }
     let mut all = checked.diagnostics.clone();
     all.extend(finish(prog, diags));
@@ -356,7 +390,9 @@ pub fn convert_sigma(path: &str, text: &str, opts: &Options) -> Result<Output, V
     if let Some(stem) = Path::new(path).file_stem() {
         rule.name = crate::sigma_in::identifier(&stem.to_string_lossy());
     }
-    let (text, artifact, target_warnings) = compile_in_source(&rule, &read.source, opts)?;
+    let mut opts = opts.clone();
+    opts.target_opts.sigma_input = true;
+    let (text, artifact, target_warnings) = compile_in_source(&rule, &read.source, &opts)?;
     let mut warnings: Vec<Error> = read.warnings.into_iter().map(Error::from).collect();
     warnings.extend(target_warnings);
     Ok(Output {

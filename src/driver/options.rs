@@ -74,6 +74,7 @@ impl Options {
                 },
                 spl_index: None,
                 table_prefix: None,
+                sigma_input: false,
             },
             artifact: false,
             strict: false,

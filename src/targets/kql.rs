@@ -401,7 +401,7 @@ impl Target for Kql {
         ctx: &Ctx,
     ) -> Result<Option<Artifact>, Vec<TargetError>> {
         let a = if flavor(ctx) == "defender" {
-            artifact::defender(rule, query, table(ctx).unwrap_or_default())?
+            artifact::defender(rule, query, table(ctx).unwrap_or_default(), ctx)?
         } else {
             // `compile_rule` has already refused a source without a table.
             artifact::sentinel(rule, query, table(ctx).unwrap_or_default(), ctx)?
@@ -605,6 +605,7 @@ mod tests {
             flavor: flavor.map(str::to_string),
             spl_index: None,
             table_prefix: None,
+            sigma_input: false,
         };
         let key = Kql.catalog_key(flavor.unwrap_or("sentinel"));
         let ctx = Ctx {

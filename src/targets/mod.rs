@@ -31,6 +31,10 @@ pub struct TargetOptions {
     pub spl_index: Option<String>,
     /// SQL: put before every derived table name (`lake.` for a schema).
     pub table_prefix: Option<String>,
+    /// The rule was read from a Sigma file: problems of its ATT&CK tags do not refuse its
+    /// artifacts (SigmaHQ's rules often carry tags ATT&CK's table does not agree with, or of a
+    /// newer ATT&CK release); `.trip` rules are held to the table.
+    pub sigma_input: bool,
 }
 
 /// What a target gets besides the rule.
@@ -92,6 +96,81 @@ pub enum TargetError {
         /// What to do about it.
         #[help]
         help: Option<String>,
+    },
+    /// An `attack.tNNNN` tag naming a technique ATT&CK does not have (artifacts publish the
+    /// rule's techniques).
+    #[error("{target}: the tag `{tag}` names no technique of ATT&CK Enterprise v{version}")]
+    #[diagnostic(
+        code(tripline::target::unknown_technique),
+        help("a published rule's technique tags name current ATT&CK Enterprise techniques or sub-techniques (revoked and deprecated ones are not current); see https://attack.mitre.org/techniques/enterprise/")
+    )]
+    UnknownTechnique {
+        /// The target.
+        target: String,
+        /// The tag.
+        tag: String,
+        /// The ATT&CK version of `targets::attack::TABLE`.
+        version: &'static str,
+        /// The rule.
+        #[label("this rule")]
+        span: SourceSpan,
+    },
+    /// A technique tag none of whose tactics is among the rule's tactic tags.
+    #[error("{target}: {what}, which the rule's tags do not name")]
+    #[diagnostic(code(tripline::target::attack_mismatch))]
+    AttackMismatch {
+        /// The target.
+        target: String,
+        /// The tag, its technique and the technique's tactics: ``attack.t1027` (T1027
+        /// Obfuscated Files or Information) belongs to defense-evasion`.
+        what: String,
+        /// The rule.
+        #[label("this rule")]
+        span: SourceSpan,
+        /// The tactic tag to add.
+        #[help]
+        help: String,
+    },
+    /// A text of the rule is longer than the platform's artifact holds.
+    #[error(
+        "{target}: the rule's {what} has {chars} characters, and the platform holds at most {max}"
+    )]
+    #[diagnostic(
+        code(tripline::target::too_long),
+        help("shorten it, or compile the bare query (without --artifact) and publish it by hand")
+    )]
+    TooLong {
+        /// The target.
+        target: String,
+        /// What is too long (`description`).
+        what: String,
+        /// Its length.
+        chars: usize,
+        /// The limit.
+        max: usize,
+        /// The rule.
+        #[label("this rule")]
+        span: SourceSpan,
+    },
+    /// Two rules' artifacts would be published under one name: the second would replace the
+    /// first.
+    #[error("{target}: rule `{rule}` is published as {what}, as rule `{other}` is")]
+    #[diagnostic(
+        code(tripline::target::artifact_collision),
+        help("the name comes from the rule's title: give one of the two rules another title")
+    )]
+    ArtifactCollision {
+        /// The target.
+        target: String,
+        /// This rule.
+        rule: String,
+        /// The rule published first under that name.
+        other: String,
+        /// The shared name (`the stanza [tripline - X - Rule]`).
+        what: String,
+        /// This rule.
+        #[label("published under the same name as `{other}`")]
+        span: SourceSpan,
     },
     /// The source has no table / base search for this target.
     #[error("log source `{source_name}` has no {what} for {target} in the catalog")]
@@ -181,6 +260,13 @@ pub trait Target: Sync {
         _ctx: &Ctx,
     ) -> Result<Option<Artifact>, Vec<TargetError>> {
         Ok(None)
+    }
+
+    /// Refusals that concern several rules' artifacts together (two published under one
+    /// name), as `(index into artifacts, error)`: the driver calls it once with every artifact
+    /// of a compilation, in output order. None by default.
+    fn check_artifacts(&self, _artifacts: &[(&ir::Rule, &Artifact)]) -> Vec<(usize, TargetError)> {
+        Vec::new()
     }
 
     /// Join several artifacts into one stream (stdout): by default each artifact's text,

@@ -195,6 +195,12 @@ impl Target for Spl {
         artifact::stanza(rule, query, ctx).map(Some)
     }
 
+    /// Two stanzas of one name (two rules of one title): in one `savedsearches.conf` the
+    /// later's keys would merge into the earlier's.
+    fn check_artifacts(&self, artifacts: &[(&ir::Rule, &Artifact)]) -> Vec<(usize, TargetError)> {
+        artifact::collisions(artifacts)
+    }
+
     fn comment(&self, text: &str) -> String {
         let clean: String = text
             .chars()

@@ -3,17 +3,33 @@
 //! # `sentinel`: a Microsoft Sentinel scheduled analytics rule
 //!
 //! The YAML form of the Azure-Sentinel repository, keys in this order: `id` (the rule's id),
-//! `name` (title), `description`, `severity`, `requiredDataConnectors`, `queryFrequency`,
-//! `queryPeriod`, `triggerOperator: gt`, `triggerThreshold: 0`, `tactics`,
-//! `relevantTechniques`, `query` (the compiled query, a block scalar), `version: 1.0.0`,
-//! `kind: Scheduled`. It is written with [`crate::yaml`] from a struct (fixed key order), so
-//! it reads back to the same values.
+//! `name` (title), `description`, `severity`, `status`, `enabled`, `requiredDataConnectors`,
+//! `queryFrequency`, `queryPeriod`, `triggerOperator: gt`, `triggerThreshold: 0`, `tactics`,
+//! `relevantTechniques`, `query` (the compiled query, a block scalar), `entityMappings`,
+//! `version: 1.0.0`, `kind: Scheduled`. It is written with [`crate::yaml`] from a struct
+//! (fixed key order), so it reads back to the same values.
 //!
 //! * `severity`: the rule's `level`, capitalised; `critical` is `High` (Sentinel's highest).
+//! * `status`: `Available` (Sentinel's template statuses are `Available`, `Installed`, and
+//!   `NotAvailable` for missing data connectors); `enabled`: `true`, `false` for a
+//!   `status deprecated` rule (it deploys disabled).
+//! * `name` at most 256 characters, `description` at most 5,000 (Sentinel's limits); longer
+//!   is refused (`tripline::target::too_long`).
+//! * `entityMappings` ([`entity_mappings`]): from the catalog's `entity` annotations of the
+//!   source's fields, at most 5 entities (Sentinel's limit) of one field mapping each, with
+//!   the entity type's identifier (Account `FullName`/`Name`/`Sid`/`AadUserId`, Host
+//!   `FullName`, IP `Address`, Process `CommandLine`/`ProcessId`, File `Name`/`Directory`, URL
+//!   `Url`, CloudApplication `Name`, RegistryKey `Key`, DNS `DomainName`). A field the table
+//!   holds inside another column (`tostring(EventData.User)`) is computed by an `| extend
+//!   Entity<field> = …` line appended to the artifact's query, which is otherwise the
+//!   compiled query exactly; the bare query (without `--artifact`) is unchanged.
 //! * `requiredDataConnectors`: the connector that fills the rule's table, from [`CONNECTORS`];
 //!   for any other table an empty list, with a YAML comment naming the table.
 //! * `query`: at most 10,000 characters (Sentinel's limit); a longer query is refused.
-//! * `tactics` and `relevantTechniques`: from the `attack.*` tags ([`crate::targets::attack`]).
+//! * `tactics` and `relevantTechniques`: from the `attack.*` tags ([`crate::targets::attack`]),
+//!   which must agree with ATT&CK's technique → tactic table (a technique tag needs one of its
+//!   tactics' tags; an unknown technique is refused): `tripline::target::attack_mismatch`,
+//!   `tripline::target::unknown_technique`, on every artifact of every target.
 //! * Schedule (Sentinel takes whole minutes, a `queryFrequency` of 5 minutes to 14 days and a
 //!   `queryPeriod` of at least `queryFrequency` and at most 14 days). Durations are rounded
 //!   up to whole minutes unless said otherwise:
@@ -35,7 +51,8 @@
 //! # `defender`: a Microsoft Defender XDR custom detection rule
 //!
 //! JSON in the shape of the Graph security API's `detectionRule` (beta), keys in a fixed
-//! order: `displayName`, `isEnabled`, `queryCondition.queryText`, `schedule.period` (`1H`,
+//! order: `displayName`, `isEnabled` (`false` for a `status deprecated` rule),
+//! `queryCondition.queryText`, `schedule.period` (`1H`,
 //! every hour), `detectionAction.alertTemplate` {`title`, `description`, `severity`
 //! (`informational`..`high`; `critical` is `high`), `category` (the first tactic, or
 //! `SuspiciousActivity` for a rule without one), `mitreTechniques`, `recommendedActions:
@@ -50,6 +67,7 @@
 
 use serde::Serialize;
 
+use crate::catalog::{Entity, Mapped};
 use crate::ir::{self, Duration, Stage};
 use crate::targets::{attack, unsupported, Artifact, Ctx, TargetError};
 
@@ -97,6 +115,8 @@ struct SentinelRule<'a> {
     name: &'a str,
     description: &'a str,
     severity: &'static str,
+    status: &'static str,
+    enabled: bool,
     required_data_connectors: Vec<Connector<'a>>,
     query_frequency: String,
     query_period: String,
@@ -105,8 +125,195 @@ struct SentinelRule<'a> {
     tactics: Vec<&'static str>,
     relevant_techniques: Vec<String>,
     query: &'a str,
+    entity_mappings: Vec<EntityMapping>,
     version: &'static str,
     kind: &'static str,
+}
+
+/// One entry of `entityMappings`: an entity and the columns that identify it.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EntityMapping {
+    pub(crate) entity_type: &'static str,
+    pub(crate) field_mappings: Vec<FieldMapping>,
+}
+
+/// One `fieldMappings` entry: an identifier of the entity and the column holding it.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FieldMapping {
+    pub(crate) identifier: &'static str,
+    pub(crate) column_name: String,
+}
+
+/// Sentinel's most entities per analytics rule.
+pub const MAX_ENTITIES: usize = 5;
+
+/// Sentinel's most field mappings per entity.
+pub const MAX_FIELD_MAPPINGS: usize = 3;
+
+/// The longest description of a Sentinel analytics rule, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+
+/// The longest name (display name) of a Sentinel analytics rule, in characters.
+pub const MAX_NAME_CHARS: usize = 256;
+
+/// Sentinel's entity type and identifier for a catalog field that identifies `entity`, or
+/// `None` when the field's value is none of the entity's identifiers (a process's executable
+/// path is not a Process identifier; a file's full path is neither a File's `Name` nor its
+/// `Directory`; a file hash needs an `Algorithm` column besides its value).
+fn entity_identifier(entity: Entity, field: &str) -> Option<(&'static str, &'static str)> {
+    let lower = field.to_ascii_lowercase();
+    Some(match entity {
+        Entity::Account if lower.ends_with("sid") => ("Account", "Sid"),
+        Entity::Account if lower.ends_with("objectid") => ("Account", "AadUserId"),
+        // A bare account name (Windows' SubjectUserName, CloudTrail's userIdentity.userName).
+        Entity::Account if lower.ends_with("username") => ("Account", "Name"),
+        // DOMAIN\name, a UPN or an e-mail address: the account's full name.
+        Entity::Account => ("Account", "FullName"),
+        Entity::Host => ("Host", "FullName"),
+        Entity::Ip => ("IP", "Address"),
+        Entity::Process if lower.contains("commandline") => ("Process", "CommandLine"),
+        Entity::Process if lower.ends_with("processid") => ("Process", "ProcessId"),
+        Entity::Process => return None,
+        Entity::File if lower.ends_with("filename") && !lower.contains("target") => {
+            ("File", "Name")
+        }
+        Entity::File if lower.ends_with("folderpath") || lower.ends_with("directory") => {
+            ("File", "Directory")
+        }
+        Entity::File => return None,
+        Entity::Url => ("URL", "Url"),
+        Entity::CloudApplication => ("CloudApplication", "Name"),
+        Entity::RegistryKey => ("RegistryKey", "Key"),
+        Entity::RegistryValue => return None,
+        Entity::Dns => ("DNS", "DomainName"),
+        Entity::FileHash => return None,
+    })
+}
+
+/// A plain KQL column name (no quoting needed), as `columnName` takes it.
+fn plain_column(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The column an artifact-only `| extend` gives a field written as an expression:
+/// `Entity` and the field's name with every character but letters, digits and `_` as `_`
+/// (`EntityCommandLine`, `EntityInitiatedBy_user_userPrincipalName`), a name no catalog
+/// table uses, so it neither clashes with nor replaces a column of the rows.
+fn entity_column(field: &str) -> String {
+    let clean: String = field
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("Entity{clean}")
+}
+
+/// The entity mappings of a rule compiled for Sentinel, and the `extend` columns the
+/// artifact's query needs for them (`(column, KQL expression)`), from the catalog's entity
+/// annotations of the rule's source, on the columns the query returns:
+///
+/// * a rule without a stage returns its table's rows: a field written as a column is mapped
+///   to that column; a field written as an expression (a value inside `EventData`, an XML
+///   element of `SyslogMessage`) is computed by an `| extend` line appended to the artifact's
+///   query only ([`entity_column`]), the bare query is unchanged;
+/// * a stateful rule returns its stage's keys under the source field names: an annotated key
+///   is mapped to its own name (no extend; the key already holds the field's value).
+///
+/// Each field is one entity with one field mapping (two fields of one type are two entities:
+/// a process and its parent). At most [`MAX_ENTITIES`]: first one field of each entity type,
+/// then the others, each in the source's field order.
+pub(crate) fn entity_mappings(
+    rule: &ir::Rule,
+    ctx: &Ctx,
+) -> (Vec<EntityMapping>, Vec<(String, String)>) {
+    let src = ctx.source;
+    // (entity type, identifier, column, the expression to extend it with).
+    type Candidate = (&'static str, &'static str, String, Option<String>);
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut push = |field: &str, column: String, expr: Option<String>| {
+        let Some(entity) = src.fields.get(field).and_then(|d| d.entity) else {
+            return;
+        };
+        let Some((ty, id)) = entity_identifier(entity, field) else {
+            return;
+        };
+        if plain_column(&column) && !candidates.iter().any(|c| c.0 == ty && c.2 == column) {
+            candidates.push((ty, id, column, expr));
+        }
+    };
+    match &rule.stage {
+        None => {
+            for name in src.fields.keys() {
+                match src.map_field(ctx.catalog_key, name) {
+                    Ok(Mapped::Column(c)) => push(name, c, None),
+                    Ok(Mapped::Expr(e)) => push(name, entity_column(name), Some(e)),
+                    Err(_) => {}
+                }
+            }
+        }
+        Some(stage) => {
+            let keys: &[ir::Field] = match stage {
+                Stage::Threshold { by, .. } | Stage::Sequence { by, .. } => by,
+                Stage::FirstSeen { fields, .. } => fields,
+            };
+            // In the source's field order, as without a stage.
+            for name in src.fields.keys() {
+                if keys.iter().any(|k| &k.name == name) {
+                    push(name, name.clone(), None);
+                }
+            }
+        }
+    }
+    let mut chosen: Vec<usize> = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        if !chosen.iter().any(|&j| candidates[j].0 == c.0) {
+            chosen.push(i);
+        }
+    }
+    for i in 0..candidates.len() {
+        if !chosen.contains(&i) {
+            chosen.push(i);
+        }
+    }
+    chosen.truncate(MAX_ENTITIES);
+    let mut extends = Vec::new();
+    let mappings = chosen
+        .into_iter()
+        .map(|i| {
+            let (ty, id, column, expr) = &candidates[i];
+            if let Some(e) = expr {
+                extends.push((column.clone(), e.clone()));
+            }
+            let mut field_mappings = vec![FieldMapping {
+                identifier: id,
+                column_name: column.clone(),
+            }];
+            field_mappings.truncate(MAX_FIELD_MAPPINGS);
+            EntityMapping {
+                entity_type: ty,
+                field_mappings,
+            }
+        })
+        .collect();
+    (mappings, extends)
+}
+
+/// The artifact's query: the compiled query, then one `| extend` line per entity column that
+/// is an expression of the rule's table ([`entity_mappings`]).
+fn with_extends(query: &str, extends: &[(String, String)]) -> String {
+    let mut q = query.to_string();
+    if !q.ends_with('\n') {
+        q.push('\n');
+    }
+    for (column, expr) in extends {
+        q.push_str(&format!("| extend {column} = {expr}\n"));
+    }
+    q
 }
 
 /// One entry of `requiredDataConnectors`.
@@ -193,8 +400,20 @@ pub(super) fn sentinel(
     rule: &ir::Rule,
     query: &str,
     table: &str,
-    _ctx: &Ctx,
+    ctx: &Ctx,
 ) -> Result<Artifact, Vec<TargetError>> {
+    attack::check_artifact(rule, ctx, "kql (sentinel)")?;
+    let (entity_mappings, extends) = entity_mappings(rule, ctx);
+    let query = &with_extends(query, &extends);
+    for (what, text, max) in [
+        ("name (the title)", &rule.meta.title, MAX_NAME_CHARS),
+        ("description", &rule.meta.description, MAX_DESCRIPTION_CHARS),
+    ] {
+        let n = text.chars().count();
+        if n > max {
+            return Err(vec![too_long(rule, what, n, max)]);
+        }
+    }
     let chars = query.chars().count();
     if chars > MAX_QUERY_CHARS {
         return Err(vec![unsupported(
@@ -228,6 +447,10 @@ pub(super) fn sentinel(
             "medium" => "Medium",
             _ => "High",
         },
+        // The template status (Available | Installed | NotAvailable, the last for missing
+        // data connectors): a deprecated rule is still a valid template, deployed disabled.
+        status: "Available",
+        enabled: !deprecated(rule),
         required_data_connectors: connector
             .map(|(t, c)| Connector {
                 connector_id: c,
@@ -242,6 +465,7 @@ pub(super) fn sentinel(
         tactics: attack::tactics(&rule.meta),
         relevant_techniques: attack::techniques(&rule.meta),
         query,
+        entity_mappings,
         version: "1.0.0",
         kind: "Scheduled",
     };
@@ -272,12 +496,30 @@ pub(super) fn sentinel(
     })
 }
 
+/// Whether the rule is `status deprecated` (its artifacts deploy disabled).
+pub(crate) fn deprecated(rule: &ir::Rule) -> bool {
+    rule.meta.status == "deprecated"
+}
+
+/// The refusal of a Sentinel analytics rule whose `what` has `n` characters, over `max`.
+fn too_long(rule: &ir::Rule, what: &str, n: usize, max: usize) -> TargetError {
+    TargetError::TooLong {
+        target: "kql (sentinel)".into(),
+        what: what.into(),
+        chars: n,
+        max,
+        span: rule.span.into(),
+    }
+}
+
 /// The Defender XDR custom detection rule for a rule compiled to `query`.
 pub(super) fn defender(
     rule: &ir::Rule,
     query: &str,
     table: &str,
+    ctx: &Ctx,
 ) -> Result<Artifact, Vec<TargetError>> {
+    attack::check_artifact(rule, ctx, "kql (defender)")?;
     if let Some(stage) = &rule.stage {
         return Err(vec![unsupported(
             "kql (defender)",
@@ -303,7 +545,7 @@ pub(super) fn defender(
         .unwrap_or("SuspiciousActivity");
     let doc = serde_json::json!({
         "displayName": rule.meta.title,
-        "isEnabled": true,
+        "isEnabled": !deprecated(rule),
         "queryCondition": { "queryText": query },
         "schedule": { "period": "1H" },
         "detectionAction": {
@@ -413,6 +655,8 @@ rule storm {
                  name: Mail Items Accessed By Unexpected Application\n\
                  description: |-\n  Detects MailItemsAccessed records\n  from an unexpected application.\n\
                  severity: High\n\
+                 status: Available\n\
+                 enabled: true\n\
                  requiredDataConnectors:\n\
                  - connectorId: Office365\n  dataTypes:\n  - OfficeActivity\n\
                  queryFrequency: 1h\n\
@@ -422,6 +666,9 @@ rule storm {
                  tactics:\n- Collection\n- CredentialAccess\n\
                  relevantTechniques:\n- T1114.002\n- T1606\n\
                  query: |\n{}\
+                 entityMappings:\n\
+                 - entityType: Account\n  fieldMappings:\n  - identifier: FullName\n    columnName: UserId\n\
+                 - entityType: IP\n  fieldMappings:\n  - identifier: Address\n    columnName: ClientIP\n\
                  version: 1.0.0\n\
                  kind: Scheduled\n",
                 block(&query)
@@ -445,6 +692,8 @@ rule storm {
                  name: 'Password Spray: one address'\n\
                  description: Detects a spray.\n\
                  severity: Medium\n\
+                 status: Available\n\
+                 enabled: true\n\
                  requiredDataConnectors:\n\
                  - connectorId: AzureActiveDirectory\n  dataTypes:\n  - SigninLogs\n\
                  queryFrequency: 1h\n\
@@ -454,6 +703,8 @@ rule storm {
                  tactics:\n- CredentialAccess\n\
                  relevantTechniques:\n- T1110.003\n\
                  query: |\n{}\
+                 entityMappings:\n\
+                 - entityType: IP\n  fieldMappings:\n  - identifier: Address\n    columnName: IPAddress\n\
                  version: 1.0.0\n\
                  kind: Scheduled\n",
                 block(&query)
@@ -484,6 +735,8 @@ rule storm {
                     "name",
                     "description",
                     "severity",
+                    "status",
+                    "enabled",
                     "requiredDataConnectors",
                     "queryFrequency",
                     "queryPeriod",
@@ -492,6 +745,7 @@ rule storm {
                     "tactics",
                     "relevantTechniques",
                     "query",
+                    "entityMappings",
                     "version",
                     "kind"
                 ]
@@ -649,6 +903,8 @@ rule storm {
         let a = out.outputs[0].artifact.clone().expect("artifact");
         assert!(a.text.contains(
             "severity: Low\n\
+             status: Available\n\
+             enabled: true\n\
              # No Sentinel data connector is known for the table `MyTable_CL`: list the one \
              that fills it.\n\
              requiredDataConnectors: []\n\
@@ -723,7 +979,7 @@ rule storm {
         let (_, a) = artifact(
             "defender",
             &rule_with(
-                "tags attack.t1078",
+                "tags attack.g0016",
                 "windows.process_creation",
                 "    match Image endswith \"\\\\x.exe\"",
             ),
@@ -732,7 +988,8 @@ rule storm {
         let t = &v["detectionAction"]["alertTemplate"];
         assert_eq!(t["category"], "SuspiciousActivity");
         assert_eq!(t["severity"], "low");
-        assert_eq!(t["mitreTechniques"], serde_json::json!(["T1078"]));
+        // (A technique tag needs one of its tactics' tags: `tripline::check::attack_mismatch`.)
+        assert_eq!(t["mitreTechniques"], serde_json::json!([]));
     }
 
     #[test]
@@ -757,5 +1014,152 @@ rule storm {
         let b = out.bundle(&opts);
         assert!(b.starts_with("---\nid: dcb83a84"), "{b}");
         assert_eq!(b.matches("\n---\nid: ").count(), 1);
+    }
+
+    /// A rule on a custom source whose fields all identify something, on table `T_CL`.
+    fn entity_rule(body: &str) -> Artifact {
+        let catalog = crate::catalog::Catalog::from_yaml(
+            "sources:\n  t.src:\n    description: entities\n    logsource: {product: test}\n    \
+             timestamp: Time\n    fields:\n      Time: string\n      \
+             Host: {type: string, entity: host}\n      \
+             UserName: {type: string, entity: account}\n      \
+             Upn: {type: string, entity: account}\n      \
+             SrcIp: {type: ip, entity: ip}\n      \
+             DstIp: {type: ip, entity: ip}\n      \
+             Image: {type: string, entity: process}\n      \
+             CommandLine: {type: string, entity: process}\n      \
+             App: {type: string, entity: cloud_application}\n      \
+             Hash: {type: string, entity: file_hash}\n      \
+             Extracted: {type: string, entity: url}\n    targets:\n      kql.sentinel:\n        \
+             table: T_CL\n        timestamp: TimeGenerated\n        fields:\n          \
+             Extracted: {column: Raw, expr: 'tostring(Raw.url)'}\n",
+            "test",
+        )
+        .expect("catalog");
+        let opts = Options::new("kql", Some("sentinel"))
+            .expect("options")
+            .with_catalog(catalog)
+            .with_artifact(true);
+        let out = driver::compile(&rule_with("", "t.src", body), &opts);
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        out.outputs[0].artifact.clone().expect("artifact")
+    }
+
+    fn mappings(a: &Artifact) -> Vec<(String, String, String)> {
+        let v: serde_json::Value = crate::yaml::from_str(&a.text).expect("yaml");
+        v["entityMappings"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|e| {
+                let f = &e["fieldMappings"].as_array().expect("list");
+                assert!(!f.is_empty() && f.len() <= MAX_FIELD_MAPPINGS);
+                (
+                    e["entityType"].as_str().unwrap().to_string(),
+                    f[0]["identifier"].as_str().unwrap().to_string(),
+                    f[0]["columnName"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn entity_mappings_take_five_one_of_each_type_first() {
+        let a = entity_rule("    match Host == \"x\"");
+        let m = mappings(&a);
+        let s = |t: &str, i: &str, c: &str| (t.to_string(), i.to_string(), c.to_string());
+        // Eight candidates (Image is a path, no Process identifier; Hash needs an Algorithm
+        // column; Extracted is an expression, not a column of the output): one of each type
+        // in field order, then the rest, five in all.
+        assert_eq!(
+            m,
+            [
+                s("Host", "FullName", "Host"),
+                s("Account", "Name", "UserName"),
+                s("IP", "Address", "SrcIp"),
+                s("Process", "CommandLine", "CommandLine"),
+                s("CloudApplication", "Name", "App"),
+            ]
+        );
+        assert_eq!(m.len(), MAX_ENTITIES);
+    }
+
+    #[test]
+    fn entity_mappings_of_a_stateful_rule_are_its_keys() {
+        let a =
+            entity_rule("    match Host == \"x\"\n    threshold count > 5 by Upn, DstIp window 1h");
+        let s = |t: &str, i: &str, c: &str| (t.to_string(), i.to_string(), c.to_string());
+        assert_eq!(
+            mappings(&a),
+            [s("Account", "FullName", "Upn"), s("IP", "Address", "DstIp")]
+        );
+    }
+
+    #[test]
+    fn deprecated_rules_deploy_disabled() {
+        let text = STORM.replace("status      experimental", "status      deprecated");
+        let (_, a) = artifact("sentinel", &text);
+        let v: serde_json::Value = crate::yaml::from_str(&a.text).expect("yaml");
+        assert_eq!(v["enabled"], false);
+        assert_eq!(v["status"], "Available");
+        let (_, a) = artifact("sentinel", STORM);
+        let v: serde_json::Value = crate::yaml::from_str(&a.text).expect("yaml");
+        assert_eq!(v["enabled"], true);
+        let (_, a) = artifact("defender", &text);
+        let v: serde_json::Value = serde_json::from_str(&a.text).expect("json");
+        assert_eq!(v["isEnabled"], false);
+        let (_, a) = artifact("defender", STORM);
+        let v: serde_json::Value = serde_json::from_str(&a.text).expect("json");
+        assert_eq!(v["isEnabled"], true);
+    }
+
+    #[test]
+    fn attack_tags_must_agree_for_every_kql_artifact() {
+        use miette::Diagnostic;
+        // T1027 (Obfuscated Files or Information) is Defense Evasion only.
+        let text = STORM.replace("attack.t1606", "attack.t1027");
+        for flavor in ["sentinel", "defender"] {
+            let es = build(flavor, &text).expect_err("refused");
+            assert_eq!(es.len(), 1, "{es:?}");
+            assert_eq!(
+                es[0].code().map(|c| c.to_string()).as_deref(),
+                Some("tripline::target::attack_mismatch")
+            );
+            assert_eq!(
+                es[0].help().map(|h| h.to_string()).as_deref(),
+                Some("add the tactic tag `attack.defense-evasion`")
+            );
+            assert!(es[0]
+                .to_string()
+                .contains("T1027 Obfuscated Files or Information"));
+        }
+        let text = STORM.replace("attack.t1606", "attack.t1999");
+        let es = build("sentinel", &text).expect_err("refused");
+        assert_eq!(
+            es[0].code().map(|c| c.to_string()).as_deref(),
+            Some("tripline::target::unknown_technique")
+        );
+        // The bare query does not publish the tags: it compiles.
+        let opts = Options::new("kql", Some("sentinel")).expect("options");
+        assert!(driver::compile(&text, &opts).diagnostics.is_empty());
+    }
+
+    #[test]
+    fn sentinel_limits_the_description() {
+        use miette::Diagnostic;
+        let long = "x".repeat(MAX_DESCRIPTION_CHARS + 1);
+        let text = SPRAY.replace("Detects a spray.", &long);
+        let es = build("sentinel", &text).expect_err("refused");
+        assert_eq!(
+            es[0].code().map(|c| c.to_string()).as_deref(),
+            Some("tripline::target::too_long")
+        );
+        assert!(
+            es[0].to_string().contains("has 5001 characters"),
+            "{}",
+            es[0]
+        );
+        let ok = SPRAY.replace("Detects a spray.", &"x".repeat(MAX_DESCRIPTION_CHARS));
+        artifact("sentinel", &ok);
     }
 }

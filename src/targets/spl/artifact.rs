@@ -10,9 +10,13 @@
 //! dispatch.earliest_time = -70m@m
 //! dispatch.latest_time = -10m@m
 //! enableSched = 1
+//! disabled = 1                                  (a `status deprecated` rule only)
 //! counttype = number of events
 //! relation = greater than
 //! quantity = 0
+//! alert.suppress = 1                            (threshold rules only, see below)
+//! alert.suppress.fields = <by fields>,window_start
+//! alert.suppress.period = <3 × window>s
 //! action.correlationsearch.enabled = 1
 //! action.correlationsearch.label = <title>
 //! action.correlationsearch.annotations = {"mitre_attack": ["T1110.003"]}
@@ -20,6 +24,15 @@
 //! action.notable.param.rule_title = <title>
 //! action.notable.param.severity = <level>
 //! ```
+//!
+//! The rule's ATT&CK tags must agree with ATT&CK's table ([`attack::check_artifact`]).
+//!
+//! # Suppression
+//! A threshold search looks back two windows and sees the windows at the edges of its range in
+//! part, so one (group, window) result appears in several successive runs. The stanza
+//! suppresses alerts on the group's fields and `window_start` for three windows, longer than
+//! any window stays in a run's range: each window's group alerts once, and the next window's
+//! (another `window_start`) is not suppressed.
 //!
 //! # Line breaks
 //! A `.conf` value ends at the end of its line unless the line ends with a backslash, so
@@ -123,15 +136,66 @@ fn schedule(stage: Option<&Stage>) -> Result<(String, String, String), String> {
     }
 }
 
+/// The `alert.suppress*` lines of a threshold rule: a run looks back two windows (and sees
+/// windows at the edges of its range in part), so one window's group appears in several
+/// successive runs; suppressing on the group's fields and `window_start` for three windows
+/// (longer than any window stays in a run's range) lets each (group, window) alert once.
+/// Other rules get none.
+fn suppression(stage: Option<&Stage>) -> String {
+    let Some(Stage::Threshold { by, window, .. }) = stage else {
+        return String::new();
+    };
+    let mut fields: Vec<&str> = Vec::new();
+    for f in by {
+        if !fields.contains(&f.name.as_str()) {
+            fields.push(&f.name);
+        }
+    }
+    fields.push("window_start");
+    format!(
+        "alert.suppress = 1\n\
+         alert.suppress.fields = {}\n\
+         alert.suppress.period = {}s\n",
+        fields.join(","),
+        3 * window.seconds.max(60).div_ceil(60) * 60
+    )
+}
+
+/// The stanzas that share a name with an earlier one (`[tripline - <title> - Rule]`: two
+/// rules of one title), each refused naming the earlier rule: in one `savedsearches.conf`
+/// the later stanza's keys would merge into the earlier's.
+pub(super) fn collisions(artifacts: &[(&ir::Rule, &Artifact)]) -> Vec<(usize, TargetError)> {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    let mut out = Vec::new();
+    for (i, (rule, a)) in artifacts.iter().enumerate() {
+        let name = a.text.lines().next().unwrap_or_default();
+        match seen.iter().find(|(n, _)| *n == name) {
+            Some((_, other)) => out.push((
+                i,
+                TargetError::ArtifactCollision {
+                    target: TARGET.to_string(),
+                    rule: rule.name.clone(),
+                    other: other.to_string(),
+                    what: format!("the stanza {name}"),
+                    span: rule.span.into(),
+                },
+            )),
+            None => seen.push((name, &rule.name)),
+        }
+    }
+    out
+}
+
 /// The `savedsearches.conf` stanza for a rule compiled to `query`.
 pub(super) fn stanza(
     rule: &ir::Rule,
     query: &str,
-    _ctx: &Ctx,
+    ctx: &Ctx,
 ) -> Result<Artifact, Vec<TargetError>> {
     let refuse = |construct: &str, span: ir::Span, reason: String, help: &str| {
         vec![unsupported(TARGET, construct, span, &reason, Some(help))]
     };
+    attack::check_artifact(rule, ctx, TARGET)?;
     let title = &rule.meta.title;
     if let Some(c) = title
         .chars()
@@ -185,6 +249,13 @@ pub(super) fn stanza(
         .map(|t| serde_json::Value::from(t.as_str()).to_string())
         .collect();
     let annotations = format!("{{\"mitre_attack\": [{}]}}", techniques.join(", "));
+    // A deprecated rule is published disabled.
+    let disabled = if rule.meta.status == "deprecated" {
+        "disabled = 1\n"
+    } else {
+        ""
+    };
+    let suppress = suppression(rule.stage.as_ref());
     let text = format!(
         "[tripline - {title} - Rule]\n\
          search = {search}\n\
@@ -192,9 +263,11 @@ pub(super) fn stanza(
          dispatch.earliest_time = {earliest}\n\
          dispatch.latest_time = {latest}\n\
          enableSched = 1\n\
+         {disabled}\
          counttype = number of events\n\
          relation = greater than\n\
          quantity = 0\n\
+         {suppress}\
          action.correlationsearch.enabled = 1\n\
          action.correlationsearch.label = {title}\n\
          action.correlationsearch.annotations = {annotations}\n\
@@ -347,6 +420,9 @@ rule storm {
                  counttype = number of events\n\
                  relation = greater than\n\
                  quantity = 0\n\
+                 alert.suppress = 1\n\
+                 alert.suppress.fields = IPAddress,window_start\n\
+                 alert.suppress.period = 10800s\n\
                  action.correlationsearch.enabled = 1\n\
                  action.correlationsearch.label = Password Spray: one address\n\
                  action.correlationsearch.annotations = {{\"mitre_attack\": [\"T1110.003\"]}}\n\
@@ -367,7 +443,9 @@ rule storm {
             assert!(name.starts_with("tripline - "));
             assert_eq!(kv[0].0, "search");
             assert_eq!(format!("{}\n", kv[0].1), query);
-            assert_eq!(kv.len(), 14);
+            // A threshold rule has the three alert.suppress keys besides.
+            let suppress = if text == SPRAY { 3 } else { 0 };
+            assert_eq!(kv.len(), 14 + suppress);
         }
     }
 
@@ -482,5 +560,62 @@ rule storm {
         );
         let checked = driver::check_program(&prog, &crate::catalog::Catalog::builtin());
         checked.rules[0].1.clone()
+    }
+
+    #[test]
+    fn deprecated_rules_are_disabled_stanzas() {
+        let (_, a) = artifact(&STORM.replace("status      experimental", "status      deprecated"));
+        let (_, kv) = parse(&a.text);
+        assert!(
+            kv.contains(&("disabled".to_string(), "1".to_string())),
+            "{kv:?}"
+        );
+        let (_, a) = artifact(STORM);
+        assert!(!a.text.contains("disabled"));
+    }
+
+    #[test]
+    fn stanzas_refuse_mismatched_attack_tags() {
+        use miette::Diagnostic;
+        let es = build(&STORM.replace("attack.t1606", "attack.t1027")).expect_err("refused");
+        assert_eq!(
+            es[0].code().map(|c| c.to_string()).as_deref(),
+            Some("tripline::target::attack_mismatch")
+        );
+    }
+
+    #[test]
+    fn two_rules_of_one_title_collide() {
+        use miette::Diagnostic;
+        let second = STORM.replace("rule storm", "rule storm_again").replace(
+            "dcb83a84-e326-47fc-902a-4edf70cb9231",
+            "0f3c2b4e-5d6a-4b7c-8d9e-0a1b2c3d4e5f",
+        );
+        let text = format!("{STORM}\n{second}");
+        let opts = Options::new("spl", None)
+            .expect("options")
+            .with_artifact(true);
+        let out = driver::compile(&text, &opts);
+        assert_eq!(out.diagnostics.len(), 1, "{:?}", out.diagnostics);
+        let d = &out.diagnostics[0];
+        assert_eq!(d.code(), "tripline::target::artifact_collision");
+        assert_eq!(
+            d.error.to_string(),
+            "spl: rule `storm_again` is published as the stanza [tripline - Mail Items Accessed \
+             By Unexpected Application - Rule], as rule `storm` is"
+        );
+        assert!(d
+            .error
+            .help()
+            .expect("help")
+            .to_string()
+            .contains("another title"));
+        // The first is published, the second refused.
+        assert_eq!(out.outputs.len(), 1);
+        assert_eq!(out.outputs[0].rule, "storm");
+        // Without --artifact there is nothing to collide.
+        let out = driver::compile(&text, &Options::new("spl", None).expect("options"));
+        assert!(out.diagnostics.is_empty());
+        assert_eq!(out.outputs.len(), 2);
     }
 }
