@@ -54,35 +54,33 @@ pub const TACTICS: &[&str] = &[
 
 /// Check a rule's metadata; every error goes to `err`. `None` when anything was wrong.
 pub fn check(r: &RuleDecl, err: &mut dyn FnMut(CheckError)) -> Option<Meta> {
-    let mut ok = true;
-    let mut bad = |e: CheckError, ok: &mut bool| {
-        *ok = false;
-        err(e)
-    };
+    let mut errs = Vec::new();
+    let meta = read(r, &mut errs);
+    let ok = errs.is_empty();
+    errs.into_iter().for_each(err);
+    ok.then_some(meta)
+}
+
+/// The metadata of a rule; every problem goes to `errs`, in the order found.
+fn read(r: &RuleDecl, errs: &mut Vec<CheckError>) -> Meta {
     let mut seen: Vec<&str> = Vec::new();
     let mut meta = Meta::default();
     for e in &r.meta {
         let key = e.key.name.as_str();
         if !KEYS.contains(&key) {
             let help = did_you_mean(key, KEYS.iter().copied());
-            bad(
-                CheckError::UnknownKey {
-                    key: key.to_string(),
-                    span: e.key.span.into(),
-                    help,
-                },
-                &mut ok,
-            );
+            errs.push(CheckError::UnknownKey {
+                key: key.to_string(),
+                span: e.key.span.into(),
+                help,
+            });
             continue;
         }
         if seen.contains(&key) {
-            bad(
-                CheckError::DuplicateEntry {
-                    key: key.to_string(),
-                    span: e.key.span.into(),
-                },
-                &mut ok,
-            );
+            errs.push(CheckError::DuplicateEntry {
+                key: key.to_string(),
+                span: e.key.span.into(),
+            });
             continue;
         }
         seen.push(key);
@@ -92,150 +90,28 @@ pub fn check(r: &RuleDecl, err: &mut dyn FnMut(CheckError)) -> Option<Meta> {
         );
         if single && e.values.len() > 1 {
             let span = e.values[1].text().1;
-            bad(bad_meta(key, "takes a single value", span, None), &mut ok);
+            errs.push(bad_meta(key, "takes a single value", span, None));
             continue;
         }
-        let (first, first_span) = e.values[0].text();
-        match key {
-            "title" => {
-                if first.trim().is_empty() {
-                    bad(bad_meta(key, "empty title", first_span, None), &mut ok);
-                } else if first.chars().count() > 256 {
-                    bad(
-                        bad_meta(key, "longer than 256 characters", first_span, None),
-                        &mut ok,
-                    );
-                } else if first.contains('\n') {
-                    bad(
-                        bad_meta(key, "a title is one line", first_span, None),
-                        &mut ok,
-                    );
-                }
-                meta.title = first.to_string();
-            }
-            "description" => {
-                if first.trim().is_empty() {
-                    bad(
-                        bad_meta(key, "empty description", first_span, None),
-                        &mut ok,
-                    );
-                }
-                meta.description = first.to_string();
-            }
-            "id" => match uuid::Uuid::try_parse(first) {
-                Ok(u) if first.len() == 36 => meta.id = u.hyphenated().to_string(),
-                _ => bad(
-                    CheckError::BadUuid {
-                        value: first.to_string(),
-                        span: first_span.into(),
-                    },
-                    &mut ok,
-                ),
-            },
-            "status" | "level" => {
-                let allowed = if key == "status" { STATUS } else { LEVEL };
-                if !allowed.contains(&first) {
-                    let help = did_you_mean(first, allowed.iter().copied())
-                        .unwrap_or_else(|| format!("one of: {}", allowed.join(", ")));
-                    bad(
-                        bad_meta(
-                            key,
-                            &format!("`{first}` is not allowed"),
-                            first_span,
-                            Some(help),
-                        ),
-                        &mut ok,
-                    );
-                }
-                if key == "status" {
-                    meta.status = first.to_string();
-                } else {
-                    meta.level = first.to_string();
-                }
-            }
-            "date" | "modified" => {
-                if !valid_date(first) {
-                    bad(
-                        CheckError::BadDate {
-                            value: first.to_string(),
-                            span: first_span.into(),
-                        },
-                        &mut ok,
-                    );
-                }
-                if key == "date" {
-                    meta.date = first.to_string();
-                } else {
-                    meta.modified = Some(first.to_string());
-                }
-            }
-            "tags" => {
-                for v in &e.values {
-                    let (t, sp) = v.text();
-                    if let Err((reason, help)) = check_tag(t) {
-                        bad(
-                            CheckError::BadTag {
-                                value: t.to_string(),
-                                reason,
-                                span: sp.into(),
-                                help,
-                            },
-                            &mut ok,
-                        );
-                    }
-                    meta.tags.push(t.to_string());
-                }
-            }
-            "author" => meta.authors = strings(e),
-            "references" => meta.references = strings(e),
-            "falsepositives" => meta.falsepositives = strings(e),
-            "fields" => meta.fields = strings(e),
-            "related" => {
-                for v in &e.values {
-                    let (t, sp) = v.text();
-                    let parts: Vec<&str> = t.split_whitespace().collect();
-                    let good = parts.len() == 2
-                        && RELATED.contains(&parts[0])
-                        && uuid::Uuid::try_parse(parts[1]).is_ok();
-                    if good {
-                        meta.related
-                            .push((parts[0].to_string(), parts[1].to_lowercase()));
-                    } else {
-                        bad(
-                            bad_meta(
-                                key,
-                                "expected \"<type> <uuid>\"",
-                                sp,
-                                Some(format!("type is one of: {}", RELATED.join(", "))),
-                            ),
-                            &mut ok,
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
+        entry(key, e, &mut meta, errs);
         // Multi-valued keys must not hold empty strings.
         for v in &e.values {
             let (t, sp) = v.text();
             if t.trim().is_empty() && !single {
-                bad(bad_meta(key, "empty value", sp, None), &mut ok);
+                errs.push(bad_meta(key, "empty value", sp, None));
             }
         }
     }
     for required in ["title", "id", "status", "level", "description", "date"] {
         if !seen.contains(&required) {
-            bad(
-                CheckError::MissingEntry {
-                    rule: r.name.name.clone(),
-                    key: required,
-                    span: r.name.span.into(),
-                },
-                &mut ok,
-            );
+            errs.push(CheckError::MissingEntry {
+                rule: r.name.name.clone(),
+                key: required,
+                span: r.name.span.into(),
+            });
         }
     }
-    if let (Some(m), true) = (&meta.modified, ok) {
+    if let (Some(m), true) = (&meta.modified, errs.is_empty()) {
         if m < &meta.date {
             let sp = r
                 .meta
@@ -243,18 +119,101 @@ pub fn check(r: &RuleDecl, err: &mut dyn FnMut(CheckError)) -> Option<Meta> {
                 .find(|e| e.key.name == "modified")
                 .map(|e| e.values[0].text().1)
                 .unwrap_or(r.name.span);
-            bad(
-                bad_meta(
-                    "modified",
-                    &format!("earlier than `date` ({})", meta.date),
-                    sp,
-                    None,
-                ),
-                &mut ok,
-            );
+            errs.push(bad_meta(
+                "modified",
+                &format!("earlier than `date` ({})", meta.date),
+                sp,
+                None,
+            ));
         }
     }
-    ok.then_some(meta)
+    meta
+}
+
+/// One metadata entry's value, checked and stored in `meta`.
+fn entry(key: &str, e: &MetaEntry, meta: &mut Meta, errs: &mut Vec<CheckError>) {
+    let (first, first_span) = e.values[0].text();
+    match key {
+        "title" => {
+            if first.trim().is_empty() {
+                errs.push(bad_meta(key, "empty title", first_span, None));
+            } else if first.chars().count() > 256 {
+                errs.push(bad_meta(
+                    key,
+                    "longer than 256 characters",
+                    first_span,
+                    None,
+                ));
+            } else if first.contains('\n') {
+                errs.push(bad_meta(key, "a title is one line", first_span, None));
+            }
+            meta.title = first.to_string();
+        }
+        "description" => {
+            if first.trim().is_empty() {
+                errs.push(bad_meta(key, "empty description", first_span, None));
+            }
+            meta.description = first.to_string();
+        }
+        "id" => match uuid::Uuid::try_parse(first) {
+            Ok(u) if first.len() == 36 => meta.id = u.hyphenated().to_string(),
+            _ => errs.push(CheckError::BadUuid {
+                value: first.to_string(),
+                span: first_span.into(),
+            }),
+        },
+        "status" | "level" => {
+            let allowed = if key == "status" { STATUS } else { LEVEL };
+            if !allowed.contains(&first) {
+                let help = did_you_mean(first, allowed.iter().copied())
+                    .unwrap_or_else(|| format!("one of: {}", allowed.join(", ")));
+                errs.push(bad_meta(
+                    key,
+                    &format!("`{first}` is not allowed"),
+                    first_span,
+                    Some(help),
+                ));
+            }
+            if key == "status" {
+                meta.status = first.to_string();
+            } else {
+                meta.level = first.to_string();
+            }
+        }
+        "date" | "modified" => {
+            if !valid_date(first) {
+                errs.push(CheckError::BadDate {
+                    value: first.to_string(),
+                    span: first_span.into(),
+                });
+            }
+            if key == "date" {
+                meta.date = first.to_string();
+            } else {
+                meta.modified = Some(first.to_string());
+            }
+        }
+        "tags" => {
+            for v in &e.values {
+                let (t, sp) = v.text();
+                if let Err((reason, help)) = check_tag(t) {
+                    errs.push(CheckError::BadTag {
+                        value: t.to_string(),
+                        reason,
+                        span: sp.into(),
+                        help,
+                    });
+                }
+                meta.tags.push(t.to_string());
+            }
+        }
+        "author" => meta.authors = strings(e),
+        "references" => meta.references = strings(e),
+        "falsepositives" => meta.falsepositives = strings(e),
+        "fields" => meta.fields = strings(e),
+        "related" => related(e, meta, errs),
+        _ => {}
+    }
 }
 
 fn strings(e: &MetaEntry) -> Vec<String> {
@@ -356,6 +315,29 @@ pub fn check_tag(t: &str) -> Result<(), (String, Option<String>)> {
         "not an ATT&CK technique, group, software or tactic".into(),
         help,
     ))
+}
+
+/// `related <type> <uuid>, …`.
+fn related(e: &MetaEntry, meta: &mut Meta, errs: &mut Vec<CheckError>) {
+    let key = "related";
+    for v in &e.values {
+        let (t, sp) = v.text();
+        let parts: Vec<&str> = t.split_whitespace().collect();
+        let good = parts.len() == 2
+            && RELATED.contains(&parts[0])
+            && uuid::Uuid::try_parse(parts[1]).is_ok();
+        if good {
+            meta.related
+                .push((parts[0].to_string(), parts[1].to_lowercase()));
+        } else {
+            errs.push(bad_meta(
+                key,
+                "expected \"<type> <uuid>\"",
+                sp,
+                Some(format!("type is one of: {}", RELATED.join(", "))),
+            ));
+        }
+    }
 }
 
 #[cfg(test)]

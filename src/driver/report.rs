@@ -354,7 +354,6 @@ pub fn junit(rep: &TestReport) -> String {
         rep.failed(),
         total_errors
     );
-    let verdict = |b: bool| if b { "match" } else { "no match" };
     for path in order {
         let s = &suites[path];
         let failures = s.cases.iter().filter(|c| !c.passed()).count();
@@ -366,65 +365,76 @@ pub fn junit(rep: &TestReport) -> String {
             s.errors.len()
         );
         for c in &s.cases {
-            let head = format!(
-                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"",
-                xml(&c.rule),
-                xml(&c.name),
-                xml(&c.path)
-            );
-            if c.passed() {
-                let _ = writeln!(out, "{head}/>");
-                continue;
-            }
-            let why = if c.stream {
-                "alerts differ".to_string()
-            } else {
-                format!("expected {}, got {}", verdict(c.expect), verdict(c.got))
-            };
-            let mut body = String::new();
-            for (depth, v, text) in &c.explanation {
-                let _ = writeln!(
-                    body,
-                    "{}{} {}",
-                    "  ".repeat(*depth),
-                    if *v { "true " } else { "false" },
-                    text
-                );
-            }
-            let _ = writeln!(out, "{head}>");
-            let _ = writeln!(
-                out,
-                "      <failure message=\"{}\" type=\"tripline::test::failed\">{}</failure>",
-                xml(&why),
-                xml(&body)
-            );
-            let _ = writeln!(out, "    </testcase>");
+            junit_case(&mut out, c);
         }
         for d in &s.errors {
-            let rule = items(std::slice::from_ref(*d))
-                .pop()
-                .and_then(|i| i.rule)
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">",
-                xml(&rule),
-                xml(&d.code()),
-                xml(&d.path)
-            );
-            let _ = writeln!(
-                out,
-                "      <error message=\"{}\" type=\"{}\">{}</error>",
-                xml(&d.error.to_string()),
-                xml(&d.code()),
-                xml(&d.render(false))
-            );
-            let _ = writeln!(out, "    </testcase>");
+            junit_error(&mut out, d);
         }
         let _ = writeln!(out, "  </testsuite>");
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// One test case as a `<testcase>`, with its failure and explanation when it failed.
+fn junit_case(out: &mut String, c: &crate::testing::CaseResult) {
+    let verdict = |b: bool| if b { "match" } else { "no match" };
+    let head = format!(
+        "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"",
+        xml(&c.rule),
+        xml(&c.name),
+        xml(&c.path)
+    );
+    if c.passed() {
+        let _ = writeln!(out, "{head}/>");
+        return;
+    }
+    let why = if c.stream {
+        "alerts differ".to_string()
+    } else {
+        format!("expected {}, got {}", verdict(c.expect), verdict(c.got))
+    };
+    let mut body = String::new();
+    for (depth, v, text) in &c.explanation {
+        let _ = writeln!(
+            body,
+            "{}{} {}",
+            "  ".repeat(*depth),
+            if *v { "true " } else { "false" },
+            text
+        );
+    }
+    let _ = writeln!(out, "{head}>");
+    let _ = writeln!(
+        out,
+        "      <failure message=\"{}\" type=\"tripline::test::failed\">{}</failure>",
+        xml(&why),
+        xml(&body)
+    );
+    let _ = writeln!(out, "    </testcase>");
+}
+
+/// A diagnostic that stopped a rule's tests, as a `<testcase>` with an `<error>`.
+fn junit_error(out: &mut String, d: &FileDiagnostic) {
+    let rule = items(std::slice::from_ref(d))
+        .pop()
+        .and_then(|i| i.rule)
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">",
+        xml(&rule),
+        xml(&d.code()),
+        xml(&d.path)
+    );
+    let _ = writeln!(
+        out,
+        "      <error message=\"{}\" type=\"{}\">{}</error>",
+        xml(&d.error.to_string()),
+        xml(&d.code()),
+        xml(&d.render(false))
+    );
+    let _ = writeln!(out, "    </testcase>");
 }
 
 #[cfg(test)]
