@@ -4,6 +4,7 @@
 mod check;
 mod compile;
 mod events;
+mod fmt;
 mod hunt;
 mod io;
 mod lsp;
@@ -73,6 +74,8 @@ enum Command {
     Events(events::EventsArgs),
     /// Run the language server (Language Server Protocol on stdin and stdout) for editors.
     Lsp(lsp::LspArgs),
+    /// Rewrite rule files in the canonical layout (`--check`: only report the files that would change).
+    Fmt(fmt::FmtArgs),
 }
 
 /// Run the CLI and return the process exit code.
@@ -90,6 +93,7 @@ pub fn run() -> ExitCode {
         Command::Sources(a) => sources::run(a),
         Command::Events(a) => events::run(a),
         Command::Lsp(a) => lsp::run(a),
+        Command::Fmt(a) => fmt::run(a),
     }
 }
 
