@@ -311,6 +311,23 @@ fn library_and_test_files_keep_their_meaning_and_format_to_themselves() {
     assert!(n >= 90, "only {n} files");
 }
 
+#[test]
+fn the_library_is_formatted() {
+    let unformatted: Vec<String> = trip_files("rules")
+        .into_iter()
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).expect("readable");
+            format(&text).map_or(true, |f| f != text)
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(
+        unformatted.is_empty(),
+        "not in the canonical layout (run `tripline fmt rules/`):\n{}",
+        unformatted.join("\n")
+    );
+}
+
 // ------------------------------------------------------------------ generated rules
 
 mod generated {
