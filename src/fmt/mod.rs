@@ -40,8 +40,3 @@ pub(crate) fn format_with_tokens(text: &str) -> Result<(String, tokens::Tokens),
         (o.finish(), toks)
     })
 }
-
-/// Whether `text` is already in the canonical layout (`Err` when it does not parse).
-pub fn is_formatted(text: &str) -> Result<bool, Vec<SyntaxError>> {
-    Ok(format(text)? == text)
-}
