@@ -151,8 +151,10 @@ fn stdin(check: bool) -> ExitCode {
 }
 
 /// Write a temporary file beside `path` and rename it over `path`, so that a reader never
-/// sees half a file; the file's permissions are kept.
+/// sees half a file; the file's permissions are kept, and a symbolic link stays a link (the
+/// file it points to is replaced).
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let path = &std::fs::canonicalize(path)?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
