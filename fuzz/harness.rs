@@ -133,6 +133,15 @@ pub fn compile(data: &[u8]) {
             .map(|(_, t)| t.clone())
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not a library list"))
     };
+    // `tripline fmt` on the same text: refused, or a fixed point after one pass.
+    if let Ok(once) = tripline::fmt::format(&text) {
+        let twice = tripline::fmt::format(&once);
+        assert_eq!(
+            twice.as_deref().ok(),
+            Some(once.as_str()),
+            "fmt is idempotent"
+        );
+    }
     let prog = Program::from_texts(vec![(PathBuf::from("rules/fuzz/fuzz.trip"), text)], &read);
     // Every option set uses the built-in catalog without Sigma reader options, so one check
     // serves them all (as `compile_program` would check for each); the check's diagnostics

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod check;
 pub mod driver;
+pub mod fmt;
 pub mod ir;
 pub mod lsp;
 pub mod mapping;

@@ -6,6 +6,7 @@ mod check;
 mod compile;
 mod completions;
 mod events;
+mod fmt;
 mod hunt;
 mod io;
 mod lsp;
@@ -191,6 +192,11 @@ enum Command {
         "  tripline completions bash > ~/.local/share/bash-completion/completions/tripline\n  tripline completions zsh > ~/.zfunc/_tripline\n  tripline completions fish > ~/.config/fish/completions/tripline.fish"
     ))]
     Completions(completions::CompletionsArgs),
+    /// Rewrite rule files in the canonical layout (`--check`: only report the files that would change).
+    #[command(after_help = examples(
+        "  tripline fmt rules/\n  tripline fmt --check rules/\n  tripline fmt - < rule.trip"
+    ))]
+    Fmt(fmt::FmtArgs),
 }
 
 /// Run the CLI and return the process exit code.
@@ -212,6 +218,7 @@ pub fn run() -> ExitCode {
         Command::Lsp(a) => lsp::run(a),
         Command::New(a) => new::run(a),
         Command::Completions(a) => completions::run(a, Cli::command()),
+        Command::Fmt(a) => fmt::run(a),
     }
 }
 

@@ -170,6 +170,25 @@ pub fn parse(text: &str) -> (ast::File, Vec<SyntaxError>) {
     }
 }
 
+/// Parse a whole file that must have no syntax error and hand pest's tree of it to `f`
+/// (`tripline fmt` lays out its tokens); otherwise every syntax error, as [`parse`] gives them.
+pub(crate) fn with_tree<T>(
+    text: &str,
+    f: impl FnOnce(pest::iterators::Pair<Rule>) -> T,
+) -> Result<T, Vec<SyntaxError>> {
+    if too_deep(text).is_none() {
+        if let Ok(mut pairs) = TriplineParser::parse(Rule::file, text) {
+            let file = pairs.next().expect("the file rule always yields one pair");
+            let mut errors = Vec::new();
+            build::file(file.clone(), &mut errors);
+            if errors.is_empty() {
+                return Ok(f(file));
+            }
+        }
+    }
+    Err(parse(text).1)
+}
+
 /// Parse a match expression on its own (a catalog source's `recognize`): the expression
 /// or every syntax error.
 pub fn parse_expr(text: &str) -> Result<ast::Expr, Vec<SyntaxError>> {

@@ -272,7 +272,7 @@ impl Emitter<'_> {
             ("in", "!in", format!("({})", items.join(", ")))
         };
         Ok(nullable(
-            &f,
+            f,
             format!("{f} {op} {rhs}"),
             format!("{f} {nop} {rhs}"),
             negated,
