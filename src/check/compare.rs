@@ -384,23 +384,12 @@ impl<'a> Checker<'a> {
         source_name: &str,
         src: &Source,
     ) -> Option<ir::Expr> {
-        let Lhs {
-            f,
-            fname,
-            ty,
-            op,
-            cased,
-            span,
-            ..
-        } = *l;
-        let pred = |test: Test| l.pred(test);
-        let negate = |e: ir::Expr, _op: CmpOpKind| l.negate(e);
-        let ordering = l.ordering();
+        let (f, fname, ty, cased, span) = (l.f, l.fname, l.ty, l.cased, l.span);
         let Some(oty) = src.field_type(&other.name) else {
             self.unknown_field(f, &other.name, source_name, src, other.span);
             return None;
         };
-        if ordering.is_some() {
+        if l.ordering().is_some() {
             self.err(
                 f,
                 CheckError::BadValue {
@@ -436,30 +425,16 @@ impl<'a> Checker<'a> {
             ty: oty,
             mapped: None,
         };
-        Some(negate(
-            pred(Test::FieldEq {
-                other,
-                cased: cased.is_some(),
-            }),
-            op,
-        ))
+        Some(l.negate(l.pred(Test::FieldEq {
+            other,
+            cased: cased.is_some(),
+        })))
     }
 
     /// `F == "v"`, and the orderings refused with a string.
     fn compare_str(&mut self, l: &Lhs, s: &ast::Str) -> Option<ir::Expr> {
-        let Lhs {
-            f,
-            fname,
-            ty,
-            op,
-            cased,
-            span,
-            ..
-        } = *l;
-        let pred = |test: Test| l.pred(test);
-        let negate = |e: ir::Expr, _op: CmpOpKind| l.negate(e);
-        let ordering = l.ordering();
-        if let Some(o) = ordering {
+        let (f, fname, ty, op, cased, span) = (l.f, l.fname, l.ty, l.op, l.cased, l.span);
+        if let Some(o) = l.ordering() {
             let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
                 Some(format!(
                     "write the number without quotes: `{fname} {} {}`",
@@ -518,33 +493,19 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        Some(negate(
-            pred(Test::Str {
-                op: StrOp::Eq,
-                values: vec![s.value.clone()],
-                quant: Quant::Any,
-                cased: cased.is_some(),
-            }),
-            op,
-        ))
+        Some(l.negate(l.pred(Test::Str {
+            op: StrOp::Eq,
+            values: vec![s.value.clone()],
+            quant: Quant::Any,
+            cased: cased.is_some(),
+        })))
     }
 
     /// `F == 5` and the orderings.
     fn compare_num(&mut self, l: &Lhs, n: &ast::Num) -> Option<ir::Expr> {
-        let Lhs {
-            f,
-            fname,
-            ty,
-            op,
-            cased,
-            span,
-            ..
-        } = *l;
-        let pred = |test: Test| l.pred(test);
-        let negate = |e: ir::Expr, _op: CmpOpKind| l.negate(e);
-        let ordering = l.ordering();
+        let (f, fname, ty, op, cased, span) = (l.f, l.fname, l.ty, l.op, l.cased, l.span);
         if ty != FieldType::Number {
-            let help = if let Some(o) = ordering {
+            let help = if let Some(o) = l.ordering() {
                 Some(format!(
                     "`{}` compares numbers and `{fname}` is a {}: use `==`, `in`, `contains`, `like` or `matches`",
                     o.symbol(),
@@ -570,39 +531,28 @@ impl<'a> Checker<'a> {
             self.err(f, bad_number(n));
             return None;
         };
-        Some(match ordering {
-            Some(o) => pred(Test::NumCmp { op: o, value: v }),
-            None => negate(pred(Test::NumEq { values: vec![v] }), op),
+        Some(match l.ordering() {
+            Some(o) => l.pred(Test::NumCmp { op: o, value: v }),
+            None => l.negate(l.pred(Test::NumEq { values: vec![v] })),
         })
     }
 
     /// `F == true`, `F != false`.
     fn compare_bool(&mut self, l: &Lhs, b: &bool) -> Option<ir::Expr> {
-        let Lhs {
-            f,
-            fname,
-            ty,
-            op,
-            cased,
-            span,
-            ..
-        } = *l;
-        let pred = |test: Test| l.pred(test);
-        let negate = |e: ir::Expr, _op: CmpOpKind| l.negate(e);
-        let ordering = l.ordering();
+        let (f, fname, ty, cased, span) = (l.f, l.fname, l.ty, l.cased, l.span);
         if ty != FieldType::Bool {
             self.type_mismatch(f, "a comparison with true/false", fname, ty, span, None);
             return None;
         }
-        if ordering.is_some() {
-            self.type_mismatch(f, "an ordering comparison", fname, ty, span, None);
+        if l.ordering().is_some() {
+            self.type_mismatch(f, "an l.ordering() comparison", fname, ty, span, None);
             return None;
         }
         if let Some(cs) = cased {
             self.cased_not_allowed(f, cs, "a boolean comparison");
             return None;
         }
-        Some(negate(pred(Test::BoolEq { value: *b }), op))
+        Some(l.negate(l.pred(Test::BoolEq { value: *b })))
     }
 
     pub(super) fn type_mismatch(

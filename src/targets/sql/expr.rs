@@ -207,6 +207,14 @@ impl Writer {
         Ok(STYLE.join(vs.iter().map(one).collect(), quant == Quant::All))
     }
 
+    /// `Ok` when the field holds text, else the type refusal of `what`.
+    fn text_only(&self, p: &Pred, what: &str) -> Result<(), TargetError> {
+        match p.field.ty {
+            FieldType::String | FieldType::Ip | FieldType::Json => Ok(()),
+            _ => Err(self.type_refusal(p, what)),
+        }
+    }
+
     /// `like`: each glob over the whole value.
     fn glob_test(
         &self,
@@ -215,13 +223,9 @@ impl Writer {
         patterns: &[String],
         cased: bool,
     ) -> Result<Node, TargetError> {
-        let ty = p.field.ty;
-        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
+        self.text_only(p, "a `like` glob")?;
         let s = |v: &str| self.d.string(v);
         let not_empty = Node::bare(format!("{c} <> ''"));
-        if !stringy {
-            return Err(self.type_refusal(p, "a `like` glob"));
-        }
         let mut parts = Vec::new();
         for g in patterns {
             // Without `cased`, a glob folds case as a regex does (simple case folding,
@@ -253,13 +257,9 @@ impl Writer {
         pattern: &str,
         cased: bool,
     ) -> Result<Node, TargetError> {
-        let ty = p.field.ty;
-        let stringy = matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json);
+        self.text_only(p, "a regular expression")?;
         let s = |v: &str| self.d.string(v);
         let not_empty = Node::bare(format!("{c} <> ''"));
-        if !stringy {
-            return Err(self.type_refusal(p, "a regular expression"));
-        }
         let rx = self
             .d
             .regex(pattern, cased)
