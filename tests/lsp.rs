@@ -206,6 +206,28 @@ fn an_editor_session() {
         "{md}"
     );
 
+    // Formatting through `tripline fmt`: one edit of the whole text, and none once formatted.
+    let messy = fixed.replace("    source m365.audit", "  source    m365.audit");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 4}, "contentChanges": [{"text": messy}]}),
+    );
+    let edits = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    let formatted = edits[0]["newText"].as_str().unwrap().to_string();
+    assert!(
+        formatted.contains("\n    source m365.audit\n"),
+        "{formatted}"
+    );
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 5}, "contentChanges": [{"text": formatted}]}));
+    let none = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
+    );
+    assert_eq!(none, json!([]));
+
     let _ = c.request("shutdown", Value::Null);
     c.notify("exit", Value::Null);
     let status = c.child.wait().unwrap();

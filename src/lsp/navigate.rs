@@ -192,6 +192,18 @@ pub fn rename(
     Ok(WorkspaceEdit::new(changes))
 }
 
+/// `tripline fmt` of the document as one edit of the whole text; `None` when it does not
+/// parse (the diagnostics say why) or is already formatted.
+pub fn format(ws: &Workspace, uri: &Uri) -> Option<Vec<TextEdit>> {
+    let text = &ws.docs().get(uri)?.text;
+    let formatted = crate::fmt::format(text).ok()?;
+    if &formatted == text {
+        return Some(Vec::new());
+    }
+    let idx = LineIndex::new(text);
+    Some(vec![TextEdit::new(idx.range(0, text.len()), formatted)])
+}
+
 /// The document's imports, lists, conditions and rules (with their test cases).
 #[allow(deprecated)] // DocumentSymbol::deprecated is a required field of the struct
 pub fn symbols(ws: &Workspace, uri: &Uri) -> Vec<DocumentSymbol> {

@@ -46,6 +46,7 @@ pub fn capabilities() -> Value {
         "referencesProvider": true,
         "renameProvider": { "prepareProvider": true },
         "documentSymbolProvider": true,
+        "documentFormattingProvider": true,
         "codeLensProvider": { "resolveProvider": false },
         "executeCommandProvider": { "commands": [compiled::COMMAND] },
     })
@@ -302,6 +303,10 @@ impl Server<'_> {
             "textDocument/documentSymbol" => {
                 let (_, p): (_, DocumentSymbolParams) = params(r)?;
                 json!(navigate::symbols(ws, &p.text_document.uri))
+            }
+            "textDocument/formatting" => {
+                let (_, p): (_, lsp_types::DocumentFormattingParams) = params(r)?;
+                json!(navigate::format(ws, &p.text_document.uri))
             }
             "textDocument/codeLens" => {
                 let (_, p): (_, lsp_types::CodeLensParams) = params(r)?;
