@@ -125,6 +125,30 @@ fn an_editor_session() {
     );
     let _ = c.diagnostics(&uri);
 
+    // ATT&CK tags: tactics and techniques with their names.
+    let tagged = half.replace(
+        "    status      experimental",
+        "    tags        attack.t1114\n    status      experimental",
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": tagged}]}),
+    );
+    let at = pos(&tagged, "attack.t1114", 0);
+    let at = json!({"line": at["line"], "character": at["character"].as_u64().unwrap() + 12});
+    let tags = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": at}),
+    );
+    let t = tags
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "attack.t1114.002")
+        .expect("a sub-technique");
+    assert_eq!(t["detail"], "Remote Email Collection");
+    let _ = c.diagnostics(&uri);
+
     // The fix: diagnostics are cleared.
     let fixed = RULE.replace("AppID", "AppId");
     c.notify(

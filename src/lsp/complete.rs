@@ -227,7 +227,8 @@ impl Items<'_> {
         }
     }
 
-    /// The ATT&CK tactic tags.
+    /// The ATT&CK tags: the tactics, then every technique of the shipped ATT&CK table with
+    /// its name and tactics.
     fn tags(&mut self) {
         for t in TACTICS {
             let tag = format!("attack.{t}");
@@ -236,6 +237,16 @@ impl Items<'_> {
                 CompletionItemKind::ENUM_MEMBER,
                 Some("ATT&CK tactic".into()),
                 None,
+            );
+        }
+        for t in crate::targets::attack::table() {
+            let tag = format!("attack.{}", t.id.to_lowercase());
+            let doc = format!("tactics: {}", t.tactics.join(", "));
+            self.push(
+                &tag,
+                CompletionItemKind::ENUM_MEMBER,
+                Some(t.name.to_string()),
+                Some(doc),
             );
         }
     }
