@@ -72,7 +72,8 @@ fn list_type(p: &Pair<Rule>) -> ListType {
     match p.as_str() {
         "number" => ListType::Number,
         "cidr" => ListType::Cidr,
-        _ => ListType::String,
+        "string" => ListType::String,
+        other => unreachable!("grammar: list_type is string, number or cidr, not {other}"),
     }
 }
 
@@ -282,12 +283,13 @@ fn stage(p: Pair<Rule>) -> StageDecl {
             window: durations.next().expect("grammar: new has a window"),
             span: sp,
         },
-        _ => StageDecl::Sequence {
+        Rule::sequence_entry => StageDecl::Sequence {
             by,
             within: durations.next().expect("grammar: sequence has a window"),
             steps: idents,
             span: sp,
         },
+        r => unreachable!("grammar: a stage is threshold, new or sequence, not {r:?}"),
     }
 }
 
