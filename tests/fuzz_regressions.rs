@@ -43,3 +43,24 @@ fn sigma_in_regressions() {
 fn eval_regressions() {
     replay("eval", harness::eval);
 }
+
+/// The compile target's seeds (`fuzz/seed.sh`: every rule file of `rules/` and
+/// `tests/invalid/`) pass its harness too, so a change that breaks one of the harness's own
+/// checks fails here, not first in the fuzz step.
+#[test]
+fn compile_seeds_pass_the_harness() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = ["rules", "tests/invalid"]
+        .iter()
+        .flat_map(|d| walkdir::WalkDir::new(root.join(d)))
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trip"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 80, "only {} seed files", files.len());
+    for f in &files {
+        harness::compile(&std::fs::read(f).expect("readable"));
+    }
+    eprintln!("compile: {} seeds replayed", files.len());
+}
