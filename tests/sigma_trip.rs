@@ -10,19 +10,7 @@ use tripline::driver::{self, collect_sigma_inputs, Options, Program};
 
 /// The IR as JSON without spans (spans point into different files).
 fn shape(v: &impl serde::Serialize) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.shift_remove("span");
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(xs) => xs.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(v).expect("IR serialises");
-    strip(&mut v);
-    v
+    tripline::ir::without_spans(v)
 }
 
 #[test]

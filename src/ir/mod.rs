@@ -481,3 +481,28 @@ impl Expr {
         }
     }
 }
+/// Any IR value as JSON with every span left out (`span` keys and `{start, end}` values):
+/// equal for the same meaning written at other places or in other files.
+pub fn without_spans(v: &impl Serialize) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::Object(o) => {
+                o.shift_remove("span");
+                let is_span = o.len() == 2
+                    && o.get("start").is_some_and(Value::is_u64)
+                    && o.get("end").is_some_and(Value::is_u64);
+                if is_span {
+                    *v = Value::Null;
+                    return;
+                }
+                o.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(v).unwrap_or_default();
+    strip(&mut v);
+    v
+}

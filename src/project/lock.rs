@@ -76,34 +76,13 @@ pub fn hash(bytes: &[u8]) -> String {
 /// The hash of what a rule means: its IR (name, metadata, source, expression and stage)
 /// without spans or test cases, so layout, comments and tests do not change it.
 pub fn meaning(rule: &ir::Rule) -> String {
-    let mut v = serde_json::to_value(rule).unwrap_or_default();
+    let mut v = ir::without_spans(rule);
     if let Some(o) = v.as_object_mut() {
-        for k in ["span", "tests", "test_files", "stream_tests"] {
-            o.remove(k);
+        for k in ["tests", "test_files", "stream_tests"] {
+            o.shift_remove(k);
         }
     }
-    strip_spans(&mut v);
     hash(v.to_string().as_bytes())
-}
-
-/// Remove every span: `span` keys, and `{start, end}` objects.
-fn strip_spans(v: &mut serde_json::Value) {
-    use serde_json::Value;
-    match v {
-        Value::Object(o) => {
-            o.remove("span");
-            let is_span = o.len() == 2
-                && o.get("start").is_some_and(Value::is_u64)
-                && o.get("end").is_some_and(Value::is_u64);
-            if is_span {
-                *v = Value::Null;
-                return;
-            }
-            o.values_mut().for_each(strip_spans);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_spans),
-        _ => {}
-    }
 }
 
 /// The version a rule gets: 1 when new, the same when its meaning is unchanged, one more
