@@ -50,14 +50,13 @@ fn eval_regressions() {
 #[test]
 fn compile_seeds_pass_the_harness() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<PathBuf> = ["rules", "tests/invalid"]
-        .iter()
-        .flat_map(|d| walkdir::WalkDir::new(root.join(d)))
-        .filter_map(Result::ok)
-        .map(|e| e.into_path())
+    let dirs = [root.join("rules"), root.join("tests/invalid")];
+    let inputs = tripline::driver::collect_inputs(&dirs).expect("rules/ and tests/invalid/");
+    let files: Vec<PathBuf> = inputs
+        .files
+        .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "trip"))
         .collect();
-    files.sort();
     assert!(files.len() > 80, "only {} seed files", files.len());
     for f in &files {
         harness::compile(&std::fs::read(f).expect("readable"));

@@ -256,8 +256,9 @@ pub(super) fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// A path as shown to users: normalised, with `/` separators.
-pub(super) fn display(p: &Path) -> String {
+/// A path as shown to users (and as a program names its files): normalised, with `/`
+/// separators.
+pub fn display(p: &Path) -> String {
     normalize(p).to_string_lossy().replace('\\', "/")
 }
 

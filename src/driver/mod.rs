@@ -21,7 +21,8 @@ use crate::targets::{Artifact, Ctx};
 pub use catalog::{file_errors, load_catalog, recognizer_problems};
 pub use diagnostic::{Error, FileDiagnostic};
 pub use load::{
-    collect_inputs, collect_sigma_inputs, Inputs, IoError, LoadError, LoadedFile, Program,
+    collect_inputs, collect_sigma_inputs, display as display_path, Inputs, IoError, LoadError,
+    LoadedFile, Program,
 };
 pub use options::{Options, OptionsError};
 

@@ -84,15 +84,12 @@ fn check_file(path: &Path, text: &str) -> String {
 
 fn trip_files(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(&root)
-        .sort_by_file_name()
+    let inputs = crate::driver::collect_inputs(&[root]).expect("the directory");
+    inputs
+        .files
         .into_iter()
-        .filter_map(Result::ok)
-        .map(|e| e.into_path())
         .filter(|p| p.extension().is_some_and(|e| e == "trip"))
-        .collect();
-    out.sort();
-    out
+        .collect()
 }
 
 // ------------------------------------------------------------------ layout on small inputs

@@ -9,17 +9,16 @@ use super::position::LineIndex;
 use super::workspace::Workspace;
 use super::{compiled, complete, diagnostics, hover, navigate, uri};
 
+/// Every `.trip` file of `rules/` and `tests/`, found as the CLI finds rule files.
 fn trip_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out: Vec<PathBuf> = ["rules", "tests"]
-        .iter()
-        .flat_map(|d| walkdir::WalkDir::new(root.join(d)))
-        .filter_map(Result::ok)
-        .map(|e| e.into_path())
+    let dirs = [root.join("rules"), root.join("tests")];
+    let inputs = crate::driver::collect_inputs(&dirs).expect("rules/ and tests/");
+    inputs
+        .files
+        .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "trip"))
-        .collect();
-    out.sort();
-    out
+        .collect()
 }
 
 fn open(ws: &mut Workspace, path: &Path, text: &str) -> Uri {

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use lsp_types::Uri;
 
 use crate::catalog::Catalog;
-use crate::driver::{self, FileDiagnostic, Program};
+use crate::driver::{self, display_path, FileDiagnostic, Program};
 
 use super::uri;
 
@@ -134,8 +134,8 @@ impl Workspace {
 
     /// The text of a file: the editor's if it is open, else the disk's.
     pub fn read(&self, p: &Path) -> std::io::Result<String> {
-        let want = normal(p);
-        match self.docs.values().find(|d| normal(&d.path) == want) {
+        let want = display_path(p);
+        match self.docs.values().find(|d| display_path(&d.path) == want) {
             Some(d) => Ok(d.text.clone()),
             None => std::fs::read_to_string(p),
         }
@@ -159,26 +159,11 @@ impl Workspace {
 
     /// The URI of a file of a program, as diagnostics and locations name it.
     pub fn uri_of(&self, display: &str) -> Option<Uri> {
-        let want = normal(Path::new(display));
+        let want = display_path(Path::new(display));
         self.docs
             .iter()
-            .find(|(_, d)| normal(&d.path) == want)
+            .find(|(_, d)| display_path(&d.path) == want)
             .map(|(u, _)| u.clone())
             .or_else(|| uri::from_path(Path::new(display)))
     }
-}
-
-/// A path with `.` and `..` resolved lexically, as the loader names files.
-fn normal(p: &Path) -> String {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out.to_string_lossy().replace('\\', "/")
 }
