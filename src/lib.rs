@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod check;
 pub mod driver;
 pub mod fmt;
+pub mod hunt;
 pub mod ir;
 pub mod lsp;
 pub mod mapping;
