@@ -5,6 +5,7 @@
 //! conformance suite).
 
 pub mod stage;
+mod state;
 mod text;
 
 use std::collections::HashMap;
