@@ -19,6 +19,13 @@ pub struct Event {
 /// (a Management API page, a JSON export) gives its elements; an object whose only array
 /// is `Records` (a CloudTrail log file) gives the records.
 pub fn read_events(text: &str) -> (Vec<Event>, Vec<BadLine>) {
+    let (events, bad) = read_events_coded(text);
+    (events, bad.into_iter().map(|(_, b)| b).collect())
+}
+
+/// [`read_events`], with a stable reason code beside each bad part: `not_json` (not JSON
+/// text) or `not_object` (JSON, but not an object, nor an array or CloudTrail file of them).
+pub fn read_events_coded(text: &str) -> (Vec<Event>, Vec<(&'static str, BadLine)>) {
     let mut events = Vec::new();
     let mut bad = Vec::new();
     let line_at = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
@@ -37,10 +44,13 @@ pub fn read_events(text: &str) -> (Vec<Event>, Vec<BadLine>) {
             Some(Err(e)) => {
                 // Skip to the next line and go on: one bad line never hides the others.
                 let at = start + leading_blank(&text[start..]);
-                bad.push(BadLine {
-                    line: line_at(at),
-                    reason: e.to_string(),
-                });
+                bad.push((
+                    "not_json",
+                    BadLine {
+                        line: line_at(at),
+                        reason: e.to_string(),
+                    },
+                ));
                 rest = match text[at..].find('\n') {
                     Some(i) => at + i + 1,
                     None => text.len(),
@@ -55,7 +65,12 @@ fn leading_blank(s: &str) -> usize {
     s.len() - s.trim_start().len()
 }
 
-fn push(v: Value, line: usize, events: &mut Vec<Event>, bad: &mut Vec<BadLine>) {
+fn push(
+    v: Value,
+    line: usize,
+    events: &mut Vec<Event>,
+    bad: &mut Vec<(&'static str, BadLine)>,
+) {
     match v {
         Value::Object(ref m) if is_cloudtrail_file(m) => {
             if let Some(Value::Array(rs)) = m.get("Records") {
@@ -69,22 +84,28 @@ fn push(v: Value, line: usize, events: &mut Vec<Event>, bad: &mut Vec<BadLine>) 
             for x in xs {
                 match x {
                     Value::Object(_) => events.push(Event { line, value: x }),
-                    _ => bad.push(BadLine {
-                        line,
-                        reason: "an array element that is not a JSON object".into(),
-                    }),
+                    _ => bad.push((
+                        "not_object",
+                        BadLine {
+                            line,
+                            reason: "an array element that is not a JSON object".into(),
+                        },
+                    )),
                 }
             }
         }
-        _ => bad.push(BadLine {
-            line,
-            reason: "not a JSON object".into(),
-        }),
+        _ => bad.push((
+            "not_object",
+            BadLine {
+                line,
+                reason: "not a JSON object".into(),
+            },
+        )),
     }
 }
 
 /// `{"Records": [...]}` with nothing else but an optional digest: a CloudTrail log file.
-fn is_cloudtrail_file(m: &serde_json::Map<String, Value>) -> bool {
+pub fn is_cloudtrail_file(m: &serde_json::Map<String, Value>) -> bool {
     matches!(m.get("Records"), Some(Value::Array(_)))
         && m.keys().all(|k| k == "Records" || k == "Digest")
 }

@@ -18,7 +18,7 @@ use crate::ir;
 
 pub use cases::{cases_of, export_cases, stream_events};
 pub use hunt::{hunt, BadLine, Hit};
-pub use input::{read_events, Event};
+pub use input::{is_cloudtrail_file, read_events, read_events_coded, Event};
 pub use route::Router;
 
 /// A test-file problem.

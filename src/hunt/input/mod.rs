@@ -7,8 +7,27 @@
 //! prefilter and parse each record on its own, in parallel, and still report in input
 //! order. Memory is bounded by the block size for JSON Lines and EVTX; a whole JSON
 //! document is read at once (its size bounds the memory it takes).
+//!
+//! [`open`] reads paths, [`read`] any reader; both give an [`Inputs`] iterator. What an
+//! input is, is told by its content, never its name: gzip (`1f 8b`, decompressed as it is
+//! read, then told again), EVTX (`ElfFile\0`), else JSON text, which is JSON Lines when its
+//! first non-blank line is one whole JSON object (and not a CloudTrail file), else a whole
+//! JSON document.
 
 use std::sync::Arc;
+
+mod error;
+mod evtx_log;
+mod sources;
+mod text;
+
+pub use error::InputError;
+pub use sources::{open, read, Inputs, DEFAULT_BLOCK_BYTES, WALKED_EXTENSIONS};
+
+/// The blocks of one input, one after another; `None` at its end.
+trait BlockSource: Send {
+    fn next_block(&mut self) -> Option<Result<Block, InputError>>;
+}
 
 /// Records read from one input, in input order.
 #[derive(Debug, Clone)]
@@ -54,3 +73,6 @@ pub struct BadRecord {
     /// What is wrong, for people.
     pub reason: String,
 }
+
+#[cfg(test)]
+mod tests;
