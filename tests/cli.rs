@@ -526,7 +526,7 @@ fn summaries_count_rules_and_every_cli_error_is_coded() {
                 "--events".into(),
                 "/no/such.jsonl".into(),
             ],
-            "tripline::cli::events_unreadable",
+            "tripline::hunt::input_unreadable",
         ),
         (vec!["compile".into()], "tripline::cli::usage"),
     ];

@@ -251,7 +251,9 @@ proptest! {
         prop_assert_eq!(&parsed, &event);
         let mut scratch = hunt::prefilter::Scratch::default();
         let mut cands = Vec::new();
-        prefilter.candidates(text.as_bytes(), &mut scratch, &mut cands);
+        prefilter
+            .for_line(text.as_bytes())
+            .candidates(text.as_bytes(), &mut scratch, &mut cands);
         let fields = tripline::catalog::normalize(&catalog, &parsed).0;
         let mut ev = Evaluator::new();
         for (i, r) in rules.iter().enumerate() {
@@ -272,13 +274,15 @@ fn the_prefilter_passes_over_most_events_of_other_sources() {
     let (rules, events) = &*LIBRARY;
     let catalog = Catalog::builtin();
     let plan = Plan::new(rules, &catalog, true);
-    let p = plan.prefilter.as_ref().unwrap();
-    assert!(p.patterns() > 20, "the library gives literals");
+    let f = plan.prefilter.as_ref().unwrap();
+    assert!(f.flat.patterns() > 20, "the library gives literals");
     let mut scratch = hunt::prefilter::Scratch::default();
     let mut cands = Vec::new();
     let mut total = 0;
     for e in events {
-        p.candidates(e.to_string().as_bytes(), &mut scratch, &mut cands);
+        let text = e.to_string();
+        f.for_line(text.as_bytes())
+            .candidates(text.as_bytes(), &mut scratch, &mut cands);
         total += cands.len();
     }
     // Each event is a test case of one rule; most rules must not see it.
@@ -288,4 +292,52 @@ fn the_prefilter_passes_over_most_events_of_other_sources() {
         events.len(),
         rules.len()
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A `new` stage that forgets old times as the query time's lower bound rises gives
+    /// the alerts of the stage run over every event at once.
+    #[test]
+    fn a_first_seen_state_that_forgets_gives_the_same_alerts(
+        events in prop::collection::vec((0u8..6, 0i64..(20 * 86_400)), 1..300),
+    ) {
+        use tripline::eval::stage::{self, State};
+        let (rules, _) = &*LIBRARY;
+        let rule = rules
+            .iter()
+            .find(|r| matches!(r.stage, Some(ir::Stage::FirstSeen { .. })))
+            .expect("the library has a `new` rule");
+        let st = rule.stage.as_ref().unwrap();
+        let sample = rule.tests.iter().find(|c| c.expect).expect("a matching case");
+        let catalog = Catalog::builtin();
+        let base = tripline::catalog::normalize(&catalog, &sample.event).0;
+        let ts = catalog.sources[&rule.source].timestamp.clone().unwrap();
+        let Some(ir::Stage::FirstSeen { fields, .. }) = &rule.stage else { unreachable!() };
+        let key = &fields[0].name;
+        let start = 1_764_000_000_000i64;
+        let made: Vec<Value> = events
+            .iter()
+            .map(|(k, s)| {
+                let mut e = base.clone();
+                e[key] = Value::String(format!("app-{k}"));
+                e[&ts] = Value::String(tripline::time::format(start + s * 1000));
+                e
+            })
+            .collect();
+        let mut ev = Evaluator::new();
+        let latest = made.iter().filter_map(|e| stage::event_time(e, &ts)).max().unwrap();
+        let now = latest + 1000;
+        let want = stage::run(&mut ev, rule, st, &made, &ts, now);
+        let mut state = State::new(st, usize::MAX);
+        let mut high = i64::MIN;
+        for e in &made {
+            let t = stage::event_time(e, &ts).unwrap();
+            state.add(&mut ev, rule, t, e);
+            high = high.max(t);
+            state.set_now_floor(high + 1000);
+        }
+        prop_assert_eq!(state.finish(now), want);
+    }
 }

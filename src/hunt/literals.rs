@@ -18,6 +18,10 @@
 //!   event (`1e3` is `1000.0`), so a value made only of number characters gives no literal;
 //!   so do `json` fields (compared through re-serialised JSON), regular expressions, and
 //!   every test that is not a string comparison or a glob.
+//! - With `keys` (only for events the catalog reads as they are, not through a record
+//!   shape): a test on a field holds only when the field is there, so the event's text
+//!   holds the field's name (its last dotted segment) as a key. Through a record shape a
+//!   field may come from a differently named path, so names give no literal there.
 
 use crate::catalog::FieldType;
 use crate::eval::fold;
@@ -37,15 +41,18 @@ pub type Alternatives = Vec<Vec<u8>>;
 
 /// The required literals of `expr`, or `None` when it may match an event whose text holds
 /// no particular literal.
-pub fn required(expr: &Expr) -> Option<Alternatives> {
+pub fn required(expr: &Expr, keys: bool) -> Option<Alternatives> {
     match expr {
-        Expr::Pred(p) => pred(p),
+        Expr::Pred(p) => pred(p).or_else(|| key(p, keys)),
         Expr::Not(_) => None,
-        Expr::And(xs) => xs.iter().filter_map(required).max_by_key(strength),
+        Expr::And(xs) => xs
+            .iter()
+            .filter_map(|x| required(x, keys))
+            .max_by_key(strength),
         Expr::Or(xs) => {
             let mut all = Vec::new();
             for x in xs {
-                all.extend(required(x)?);
+                all.extend(required(x, keys)?);
             }
             all.sort();
             all.dedup();
@@ -66,6 +73,15 @@ pub fn both(a: Option<Alternatives>, b: Option<Alternatives>) -> Option<Alternat
         (Some(a), Some(b)) => Some(if strength(&b) > strength(&a) { b } else { a }),
         (a, b) => a.or(b),
     }
+}
+
+/// The field's name as a key literal (every test but `not` needs the field present).
+fn key(p: &Pred, keys: bool) -> Option<Alternatives> {
+    if !keys {
+        return None;
+    }
+    let last = p.field.name.rsplit('.').next()?;
+    run_of(last).map(|l| vec![l])
 }
 
 fn pred(p: &Pred) -> Option<Alternatives> {

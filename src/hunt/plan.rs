@@ -35,7 +35,28 @@ pub struct Plan<'a> {
     /// event time of source `time_sources[j]`.
     pub time_sources: Vec<usize>,
     /// The prefilter over all consumers (`None`: every event goes to every rule).
-    pub prefilter: Option<Prefilter>,
+    pub prefilter: Option<Filters>,
+}
+
+/// The prefilters: one for events read as they are, which may use field names, and one
+/// for events that may have a record shape (their text holds a record's `detect` key).
+pub struct Filters {
+    /// For events without a record shape.
+    pub flat: Prefilter,
+    /// For events that may have one.
+    pub shaped: Prefilter,
+    /// The records' detect keys, quoted as JSON writes them.
+    detect: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Filters {
+    /// The prefilter for the event whose text is `line`.
+    pub fn for_line(&self, line: &[u8]) -> &Prefilter {
+        match &self.detect {
+            Some(d) if d.is_match(line) => &self.shaped,
+            _ => &self.flat,
+        }
+    }
 }
 
 impl<'a> Plan<'a> {
@@ -59,18 +80,36 @@ impl<'a> Plan<'a> {
         let time_sources: Vec<usize> = (0..sources.len())
             .filter(|i| sources[*i].needs_time)
             .collect();
-        let prefilter = prefilter.then(|| {
+        let filter = |keys: bool| {
             let mut sets: Vec<Option<literals::Alternatives>> = rules
                 .iter()
                 .zip(&rule_source)
-                .map(|(r, s)| both(rule_literals(r), recognizer_literals(&sources[*s])))
+                .map(|(r, s)| {
+                    both(
+                        rule_literals(r, keys),
+                        recognizer_literals(&sources[*s], keys),
+                    )
+                })
                 .collect();
             sets.extend(
                 time_sources
                     .iter()
-                    .map(|s| recognizer_literals(&sources[*s])),
+                    .map(|s| recognizer_literals(&sources[*s], keys)),
             );
             Prefilter::new(&sets)
+        };
+        let detect: Vec<String> = catalog
+            .records
+            .values()
+            .filter_map(|r| r.detect.split('.').next_back())
+            .map(|k| serde_json::Value::String(k.to_string()).to_string())
+            .collect();
+        let prefilter = prefilter.then(|| Filters {
+            flat: filter(true),
+            shaped: filter(false),
+            detect: (!detect.is_empty())
+                .then(|| aho_corasick::AhoCorasick::new(&detect).ok())
+                .flatten(),
         });
         Plan {
             rules,
@@ -88,18 +127,20 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn recognizer_literals(s: &SourcePlan) -> Option<literals::Alternatives> {
-    s.recognizer.as_ref().and_then(literals::required)
+fn recognizer_literals(s: &SourcePlan, keys: bool) -> Option<literals::Alternatives> {
+    s.recognizer
+        .as_ref()
+        .and_then(|p| literals::required(p, keys))
 }
 
 /// What an event must hold for the rule to use it: its `match`, and for a sequence some
 /// step too.
-fn rule_literals(r: &ir::Rule) -> Option<literals::Alternatives> {
-    let own = literals::required(&r.expr);
+fn rule_literals(r: &ir::Rule, keys: bool) -> Option<literals::Alternatives> {
+    let own = literals::required(&r.expr, keys);
     match &r.stage {
         Some(Stage::Sequence { steps, .. }) => {
             let any = Expr::Or(steps.iter().map(|s| s.expr.clone()).collect());
-            both(own, literals::required(&any))
+            both(own, literals::required(&any, keys))
         }
         _ => own,
     }

@@ -101,8 +101,9 @@ fn process_with(plan: &Plan, block: &Block, local: &mut Local) -> BlockOut {
         }
         let at = block.numbers.at(i);
         let candidates: &[u32] = match &plan.prefilter {
-            Some(p) => {
-                p.candidates(line.as_bytes(), scratch, cand);
+            Some(f) => {
+                f.for_line(line.as_bytes())
+                    .candidates(line.as_bytes(), scratch, cand);
                 cand
             }
             None => &all,
