@@ -12,12 +12,14 @@ use serde_json::Value;
 
 use super::{BadRecord, Block, BlockSource, InputError, Numbers};
 
-/// The parser settings: attributes under `#attributes` (as the JSON exports have them), no
-/// indentation (one record per line), and, since the crate is built without its
-/// `multithreading` feature, chunks parsed one after another on this thread, in file order.
+/// The parser settings: attributes nested under `#attributes` (`separate_json_attributes`
+/// off, as the JSON exports have them; on, they would be `Event_attributes` siblings), no
+/// indentation (one record per line), checksums not validated, no carved records, and,
+/// since the crate is built without its `multithreading` feature, chunks parsed one after
+/// another on this thread, in file order.
 fn settings() -> ParserSettings {
     ParserSettings::new()
-        .separate_json_attributes(true)
+        .separate_json_attributes(false)
         .indent(false)
 }
 
@@ -99,7 +101,9 @@ impl<T: Read + Seek> EvtxLog<T> {
             }
             Err(_) => {
                 // The chunk cursor may be anywhere now: stop reading this log.
-                self.bad_chunk("the EVTX parser failed on this chunk; the rest of the log is not read".into());
+                self.bad_chunk(
+                    "the EVTX parser failed on this chunk; the rest of the log is not read".into(),
+                );
                 return false;
             }
         };

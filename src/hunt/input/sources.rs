@@ -181,7 +181,10 @@ fn display(path: &Path) -> Arc<str> {
 }
 
 fn is_walked(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     WALKED_EXTENSIONS.iter().any(|ext| {
         name.len() >= ext.len()
             && name.is_char_boundary(name.len() - ext.len())
