@@ -194,7 +194,11 @@ fn garbage_after_the_evtx_magic_is_an_error_or_bad_records() {
     }
     for len in [8, 100, 4096, 4096 + 70_000, bytes.len()] {
         let r = from_bytes(&bytes[..len], 1 << 20);
-        assert!(r.records.is_empty() || !r.bad.is_empty() || !r.errors.is_empty());
+        assert!(r.records.is_empty(), "{len}: {:?}", r.records);
+        assert!(
+            !r.bad.is_empty() || !r.errors.is_empty(),
+            "{len}: nothing said"
+        );
         for e in &r.errors {
             assert!(matches!(e, InputError::Evtx { .. }), "{e:?}");
         }
@@ -202,7 +206,7 @@ fn garbage_after_the_evtx_magic_is_an_error_or_bad_records() {
 }
 
 #[test]
-fn a_truncated_evtx_log_from_the_corpus_does_not_panic() {
+fn a_truncated_or_damaged_evtx_log_is_never_silent_nor_a_panic() {
     let Some(evtx) = corpus_evtx().into_iter().next() else {
         use std::io::Write;
         let _ = writeln!(
@@ -212,6 +216,8 @@ fn a_truncated_evtx_log_from_the_corpus_does_not_panic() {
         return;
     };
     let bytes = std::fs::read(evtx).unwrap();
+    let whole = from_bytes(&bytes, 1 << 20);
+    assert!(!whole.records.is_empty() && whole.bad.is_empty() && whole.errors.is_empty());
     for len in [
         0,
         7,
@@ -223,7 +229,15 @@ fn a_truncated_evtx_log_from_the_corpus_does_not_panic() {
         bytes.len() - 1,
     ] {
         let len = len.min(bytes.len());
-        let _ = from_bytes(&bytes[..len], 1 << 20);
+        let r = from_bytes(&bytes[..len], 1 << 20);
+        // Cut short after its magic (before, it is only text), a log is never silent.
+        assert!(
+            len < 8 || !r.bad.is_empty() || !r.errors.is_empty(),
+            "{len}: nothing said"
+        );
+        for (_, b) in r.bad.iter().filter(|_| len >= 8) {
+            assert!(b.code.starts_with("evtx_"), "{b:?}");
+        }
         // And damaged in the middle of its first chunk.
         let mut damaged = bytes.clone();
         for b in damaged.iter_mut().skip(4096 + 512).take(len.min(3000)) {
