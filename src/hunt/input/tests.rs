@@ -333,6 +333,9 @@ fn errors_are_coded_diagnostics() {
     assert_eq!(e.file(), "/nonexistent/tripline/x.jsonl");
 }
 
+/// A line written as a JSON object with a byte that is not UTF-8 in it.
+const NOT_UTF8: &str = "<not utf-8>";
+
 /// One line of a JSON Lines test input.
 fn line() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -342,6 +345,7 @@ fn line() -> impl Strategy<Value = String> {
         Just("   ".to_string()),
         Just("not json".to_string()),
         Just("{\"cut\":".to_string()),
+        Just(NOT_UTF8.to_string()),
         (0usize..300).prop_map(|n| format!("{{\"long\":\"{}\"}}", "x".repeat(n))),
     ]
 }
@@ -363,16 +367,28 @@ proptest! {
         if final_newline {
             text.push('\n');
         }
-        let big = from_bytes(text.as_bytes(), usize::MAX);
-        let tiny = from_bytes(text.as_bytes(), small);
+        let bytes = text
+            .split('\n')
+            .map(|l| match l.trim_end_matches('\r') == NOT_UTF8 {
+                true => b"{\"x\":\"\xff\"}".to_vec(),
+                false => l.as_bytes().to_vec(),
+            })
+            .collect::<Vec<_>>()
+            .join(&b'\n');
+        let big = from_bytes(&bytes, usize::MAX);
+        let tiny = from_bytes(&bytes, small);
         prop_assert_eq!(big.blocks, 1);
         prop_assert_eq!(lines(&big), lines(&tiny));
-        let expected: Vec<(u64, &str)> = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (i as u64 + 1, l))
+        prop_assert_eq!(bad(&big), bad(&tiny));
+        let numbered = || text.lines().enumerate().map(|(i, l)| (i as u64 + 1, l));
+        let expected: Vec<(u64, &str)> = numbered()
+            .filter(|(_, l)| !l.trim().is_empty() && *l != NOT_UTF8)
             .collect();
+        let expected_bad: Vec<(u64, &str)> = numbered()
+            .filter(|(_, l)| *l == NOT_UTF8)
+            .map(|(i, _)| (i, "not_utf8"))
+            .collect();
+        prop_assert_eq!(bad(&big), expected_bad);
         prop_assert_eq!(lines(&big), expected);
     }
 
