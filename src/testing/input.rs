@@ -65,12 +65,7 @@ fn leading_blank(s: &str) -> usize {
     s.len() - s.trim_start().len()
 }
 
-fn push(
-    v: Value,
-    line: usize,
-    events: &mut Vec<Event>,
-    bad: &mut Vec<(&'static str, BadLine)>,
-) {
+fn push(v: Value, line: usize, events: &mut Vec<Event>, bad: &mut Vec<(&'static str, BadLine)>) {
     match v {
         Value::Object(ref m) if is_cloudtrail_file(m) => {
             if let Some(Value::Array(rs)) = m.get("Records") {

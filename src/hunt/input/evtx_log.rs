@@ -12,12 +12,14 @@ use serde_json::Value;
 
 use super::{BadRecord, Block, BlockSource, InputError, Numbers};
 
-/// The parser settings: attributes under `#attributes` (as the JSON exports have them), no
-/// indentation (one record per line), and, since the crate is built without its
-/// `multithreading` feature, chunks parsed one after another on this thread, in file order.
+/// The parser settings: attributes nested under `#attributes` (`separate_json_attributes`
+/// off, as the JSON exports have them; on, they would be `Event_attributes` siblings), no
+/// indentation (one record per line), checksums not validated, no carved records, and,
+/// since the crate is built without its `multithreading` feature, chunks parsed one after
+/// another on this thread, in file order.
 fn settings() -> ParserSettings {
     ParserSettings::new()
-        .separate_json_attributes(true)
+        .separate_json_attributes(false)
         .indent(false)
 }
 
@@ -37,11 +39,22 @@ pub(super) struct EvtxLog<T: Read + Seek> {
     done: bool,
     /// Whether a block was given: every input gives at least one, if only an empty one.
     given: bool,
+    /// Why the log is cut short, if it is.
+    short: Option<String>,
 }
 
+/// The size of an EVTX chunk.
+const CHUNK_BYTES: u64 = 65536;
+
 impl<T: Read + Seek> EvtxLog<T> {
-    /// The log in `data`, or the error that its file header cannot be read.
-    pub(super) fn new(file: Arc<str>, data: T, block_bytes: usize) -> Result<Self, InputError> {
+    /// The log in `data` (`len` bytes long, if known), or the error that its file header
+    /// cannot be read.
+    pub(super) fn new(
+        file: Arc<str>,
+        data: T,
+        len: Option<u64>,
+        block_bytes: usize,
+    ) -> Result<Self, InputError> {
         let opened = catch_unwind(AssertUnwindSafe(|| EvtxParser::from_read_seek(data)));
         let parser = match opened {
             Ok(Ok(parser)) => parser,
@@ -58,6 +71,26 @@ impl<T: Read + Seek> EvtxLog<T> {
                 })
             }
         };
+        // The parser stops, saying nothing, at a last chunk cut short, or where the chunks
+        // its header counts end early.
+        let header = parser.header();
+        let short = len
+            .and_then(|len| len.checked_sub(u64::from(header.header_block_size)))
+            .and_then(|body| {
+                let (whole, rest) = (body / CHUNK_BYTES, body % CHUNK_BYTES);
+                let counted = u64::from(header.chunk_count);
+                if rest > 0 {
+                    Some(format!(
+                        "the log is cut short: its last {rest} bytes are not a whole chunk ({CHUNK_BYTES} bytes)"
+                    ))
+                } else if whole < counted {
+                    Some(format!(
+                        "the log is cut short: its header counts {counted} chunks, it holds {whole}"
+                    ))
+                } else {
+                    None
+                }
+            });
         let settings = settings();
         let chunks = parser.with_configuration(settings.clone()).into_chunks();
         Ok(EvtxLog {
@@ -70,6 +103,7 @@ impl<T: Read + Seek> EvtxLog<T> {
             ready: VecDeque::new(),
             done: false,
             given: false,
+            short,
         })
     }
 
@@ -99,7 +133,9 @@ impl<T: Read + Seek> EvtxLog<T> {
             }
             Err(_) => {
                 // The chunk cursor may be anywhere now: stop reading this log.
-                self.bad_chunk("the EVTX parser failed on this chunk; the rest of the log is not read".into());
+                self.bad_chunk(
+                    "the EVTX parser failed on this chunk; the rest of the log is not read".into(),
+                );
                 return false;
             }
         };
@@ -181,6 +217,9 @@ impl<T: Read + Seek + Send> BlockSource for EvtxLog<T> {
             }
             if !self.read_chunk() {
                 self.done = true;
+                if let Some(short) = self.short.take() {
+                    self.bad_chunk(short);
+                }
                 if !self.given || !self.current.text.is_empty() || !self.current.bad.is_empty() {
                     self.flush();
                 }

@@ -13,6 +13,30 @@
 //! read, then told again), EVTX (`ElfFile\0`), else JSON text, which is JSON Lines when its
 //! first non-blank line is one whole JSON object (and not a CloudTrail file), else a whole
 //! JSON document.
+//!
+//! How each kind is read, and numbered:
+//!
+//! - **JSON Lines** (plain or gzip): streamed, in blocks of about the block size split at
+//!   line ends (a longer line is a block of its own). [`Numbers::From`] with the real 1-based
+//!   line numbers: blank lines, and lines that are not JSON, are left in the text for the
+//!   engine (it skips the blank ones and reports the bad ones). A line that is not UTF-8 is
+//!   a `not_utf8` [`BadRecord`] and is left in the text as a blank line.
+//! - **A whole JSON document** (an array, a CloudTrail `{"Records": [...]}` file, even on one
+//!   line, pretty-printed objects one after another): read at once, as
+//!   [`crate::testing::read_events`] reads it; each event re-serialized compactly as one
+//!   line, [`Numbers::Each`] with the line the event starts on (every element of an array has
+//!   the array's line). Parts that are not objects are `not_json` / `not_object` bad records;
+//!   lines that are not UTF-8 are `not_utf8` bad records, read as blank lines.
+//! - **EVTX**: read chunk by chunk (from a file; from stdin or gzip, read into memory first),
+//!   single-threaded, with the `evtx` crate; each record as one line of compact JSON shaped
+//!   like an EVTX export (`{"Event":{"#attributes":{..},"System":{..},"EventData":{..}}}`).
+//!   [`Numbers::Each`] with the record's 1-based position in the log in read order (from its
+//!   oldest chunk on, damaged records counted); the record's id is in the JSON
+//!   (`Event.System.EventRecordID`). A damaged record is an `evtx_record` bad record, a
+//!   damaged chunk or a log cut short an `evtx_chunk` one, and reading goes on. Values are
+//!   rendered as the crate renders them, which differs from older exports (SigmaHQ's
+//!   regression data) in three ways: GUIDs as `{lower-case}` (not `UPPER-CASE`), `SystemTime`
+//!   to 100 ns (7 digits, not 6), and trailing spaces of strings kept (not trimmed).
 
 use std::sync::Arc;
 

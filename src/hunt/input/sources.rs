@@ -181,7 +181,10 @@ fn display(path: &Path) -> Arc<str> {
 }
 
 fn is_walked(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     WALKED_EXTENSIONS.iter().any(|ext| {
         name.len() >= ext.len()
             && name.is_char_boundary(name.len() - ext.len())
@@ -248,12 +251,19 @@ fn detect(
 
     if first == EVTX_MAGIC {
         return match raw {
-            Raw::File(f) => Ok(Box::new(EvtxLog::new(file, f, block_bytes)?)),
+            Raw::File(f) => {
+                let len = f.metadata().ok().map(|m| m.len());
+                Ok(Box::new(EvtxLog::new(file, f, len, block_bytes)?))
+            }
             Raw::Stream(mut r) => {
                 // The parser seeks: read the whole log first.
                 let mut data = Vec::new();
                 let read = read_all(&mut r, &mut data).err().map(error);
-                match (EvtxLog::new(file, Cursor::new(data), block_bytes), read) {
+                let len = Some(data.len() as u64);
+                match (
+                    EvtxLog::new(file, Cursor::new(data), len, block_bytes),
+                    read,
+                ) {
                     (Ok(log), read) => Ok(then(Box::new(log), read)),
                     // The read error says more than the header cut short by it.
                     (Err(_), Some(read)) => Err(read),

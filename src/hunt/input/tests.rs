@@ -28,8 +28,11 @@ fn gather(inputs: Inputs) -> Read {
                 );
                 for (i, line) in block.text.lines().enumerate() {
                     if !line.trim().is_empty() {
-                        out.records
-                            .push((block.file.to_string(), block.numbers.at(i), line.into()));
+                        out.records.push((
+                            block.file.to_string(),
+                            block.numbers.at(i),
+                            line.into(),
+                        ));
                     }
                 }
                 for b in block.bad {
@@ -154,7 +157,10 @@ fn a_document_not_utf8_reports_the_line_and_reads_the_rest() {
 fn empty_and_blank_inputs_give_one_empty_block() {
     for text in [&b""[..], b"\n\n  \n"] {
         let r = from_bytes(text, 1 << 20);
-        assert_eq!((r.blocks, r.records.len(), r.bad.len(), r.errors.len()), (1, 0, 0, 0));
+        assert_eq!(
+            (r.blocks, r.records.len(), r.bad.len(), r.errors.len()),
+            (1, 0, 0, 0)
+        );
     }
 }
 
@@ -168,7 +174,10 @@ fn a_truncated_gzip_gives_the_lines_before_and_a_gzip_error() {
     assert!(matches!(r.errors[0], InputError::Gzip { .. }));
     // Whatever was read is the start of the input, numbered right.
     for (i, (_, n, line)) in r.records.iter().enumerate() {
-        assert_eq!((*n, line.as_str()), (i as u64 + 1, format!("{{\"n\":{i}}}").as_str()));
+        assert_eq!(
+            (*n, line.as_str()),
+            (i as u64 + 1, format!("{{\"n\":{i}}}").as_str())
+        );
     }
     // A gzip header and nothing else.
     let r = from_bytes(&full[..4], 1 << 10);
@@ -185,7 +194,11 @@ fn garbage_after_the_evtx_magic_is_an_error_or_bad_records() {
     }
     for len in [8, 100, 4096, 4096 + 70_000, bytes.len()] {
         let r = from_bytes(&bytes[..len], 1 << 20);
-        assert!(r.records.is_empty() || !r.bad.is_empty() || !r.errors.is_empty());
+        assert!(r.records.is_empty(), "{len}: {:?}", r.records);
+        assert!(
+            !r.bad.is_empty() || !r.errors.is_empty(),
+            "{len}: nothing said"
+        );
         for e in &r.errors {
             assert!(matches!(e, InputError::Evtx { .. }), "{e:?}");
         }
@@ -193,15 +206,38 @@ fn garbage_after_the_evtx_magic_is_an_error_or_bad_records() {
 }
 
 #[test]
-fn a_truncated_evtx_log_from_the_corpus_does_not_panic() {
+fn a_truncated_or_damaged_evtx_log_is_never_silent_nor_a_panic() {
     let Some(evtx) = corpus_evtx().into_iter().next() else {
-        eprintln!("SKIPPED: no .evtx file under ../shared/corpus/sigmahq-regression");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: no .evtx file under ../shared/corpus/sigmahq-regression: the truncated EVTX test did not run"
+        );
         return;
     };
     let bytes = std::fs::read(evtx).unwrap();
-    for len in [0, 7, 8, 600, 4096, 4096 + 600, 4096 + 65536 - 1, bytes.len() - 1] {
+    let whole = from_bytes(&bytes, 1 << 20);
+    assert!(!whole.records.is_empty() && whole.bad.is_empty() && whole.errors.is_empty());
+    for len in [
+        0,
+        7,
+        8,
+        600,
+        4096,
+        4096 + 600,
+        4096 + 65536 - 1,
+        bytes.len() - 1,
+    ] {
         let len = len.min(bytes.len());
-        let _ = from_bytes(&bytes[..len], 1 << 20);
+        let r = from_bytes(&bytes[..len], 1 << 20);
+        // Cut short after its magic (before, it is only text), a log is never silent.
+        assert!(
+            len < 8 || !r.bad.is_empty() || !r.errors.is_empty(),
+            "{len}: nothing said"
+        );
+        for (_, b) in r.bad.iter().filter(|_| len >= 8) {
+            assert!(b.code.starts_with("evtx_"), "{b:?}");
+        }
         // And damaged in the middle of its first chunk.
         let mut damaged = bytes.clone();
         for b in damaged.iter_mut().skip(4096 + 512).take(len.min(3000)) {
@@ -226,7 +262,8 @@ fn corpus_evtx() -> Vec<PathBuf> {
 
 /// A fresh directory under the system's temporary directory.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tripline-hunt-input-{}-{name}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("tripline-hunt-input-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -271,7 +308,9 @@ fn directories_are_walked_in_name_order_and_broken_inputs_do_not_stop_the_rest()
     assert_eq!(r.bad.len(), 1);
     assert!(r.bad[0].0.ends_with("e.json") && r.bad[0].1.code == "not_json");
     assert_eq!(r.errors.len(), 1);
-    assert!(matches!(&r.errors[0], InputError::Unreadable { file, .. } if **file == *missing.display().to_string()));
+    assert!(
+        matches!(&r.errors[0], InputError::Unreadable { file, .. } if **file == *missing.display().to_string())
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -286,10 +325,16 @@ fn errors_are_coded_diagnostics() {
     use miette::Diagnostic;
     let r = gather(open(&[PathBuf::from("/nonexistent/tripline/x.jsonl")], 1));
     let e = &r.errors[0];
-    assert_eq!(e.code().unwrap().to_string(), "tripline::hunt::input_unreadable");
+    assert_eq!(
+        e.code().unwrap().to_string(),
+        "tripline::hunt::input_unreadable"
+    );
     assert!(e.help().is_some());
     assert_eq!(e.file(), "/nonexistent/tripline/x.jsonl");
 }
+
+/// A line written as a JSON object with a byte that is not UTF-8 in it.
+const NOT_UTF8: &str = "<not utf-8>";
 
 /// One line of a JSON Lines test input.
 fn line() -> impl Strategy<Value = String> {
@@ -300,6 +345,7 @@ fn line() -> impl Strategy<Value = String> {
         Just("   ".to_string()),
         Just("not json".to_string()),
         Just("{\"cut\":".to_string()),
+        Just(NOT_UTF8.to_string()),
         (0usize..300).prop_map(|n| format!("{{\"long\":\"{}\"}}", "x".repeat(n))),
     ]
 }
@@ -321,16 +367,28 @@ proptest! {
         if final_newline {
             text.push('\n');
         }
-        let big = from_bytes(text.as_bytes(), usize::MAX);
-        let tiny = from_bytes(text.as_bytes(), small);
+        let bytes = text
+            .split('\n')
+            .map(|l| match l.trim_end_matches('\r') == NOT_UTF8 {
+                true => b"{\"x\":\"\xff\"}".to_vec(),
+                false => l.as_bytes().to_vec(),
+            })
+            .collect::<Vec<_>>()
+            .join(&b'\n');
+        let big = from_bytes(&bytes, usize::MAX);
+        let tiny = from_bytes(&bytes, small);
         prop_assert_eq!(big.blocks, 1);
         prop_assert_eq!(lines(&big), lines(&tiny));
-        let expected: Vec<(u64, &str)> = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(i, l)| (i as u64 + 1, l))
+        prop_assert_eq!(bad(&big), bad(&tiny));
+        let numbered = || text.lines().enumerate().map(|(i, l)| (i as u64 + 1, l));
+        let expected: Vec<(u64, &str)> = numbered()
+            .filter(|(_, l)| !l.trim().is_empty() && *l != NOT_UTF8)
             .collect();
+        let expected_bad: Vec<(u64, &str)> = numbered()
+            .filter(|(_, l)| *l == NOT_UTF8)
+            .map(|(i, _)| (i, "not_utf8"))
+            .collect();
+        prop_assert_eq!(bad(&big), expected_bad);
         prop_assert_eq!(lines(&big), expected);
     }
 

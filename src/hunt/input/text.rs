@@ -91,12 +91,17 @@ impl BlockSource for JsonLines {
                 }
                 Ok(_) => {
                     match std::str::from_utf8(&line) {
-                        Ok(s) => text.push_str(s),
+                        Ok(s) => {
+                            text.push_str(s);
+                            if !s.ends_with('\n') {
+                                text.push('\n');
+                            }
+                        }
                         // Left out of the text, as a blank line, so the numbers stay right.
-                        Err(e) => bad.push(not_utf8(self.next_line, e)),
-                    }
-                    if !text.ends_with('\n') {
-                        text.push('\n');
+                        Err(e) => {
+                            bad.push(not_utf8(self.next_line, e));
+                            text.push('\n');
+                        }
                     }
                     self.next_line += 1;
                     if text.len() >= self.block_bytes {
@@ -193,9 +198,13 @@ impl Document {
                 blocks.push_back(std::mem::replace(&mut block, new_block()));
             }
         }
-        block.bad.extend(bad);
-        if blocks.is_empty() || !block.text.is_empty() || !block.bad.is_empty() {
-            blocks.push_back(block);
+        match blocks.back_mut() {
+            // Bad parts after the last event go with it.
+            Some(last) if block.text.is_empty() && block.bad.is_empty() => last.bad.extend(bad),
+            _ => {
+                block.bad.extend(bad);
+                blocks.push_back(block);
+            }
         }
         Document { blocks }
     }
