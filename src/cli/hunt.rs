@@ -75,9 +75,9 @@ pub fn run(a: HuntArgs) -> ExitCode {
     let failed = checked.diagnostics.iter().any(|d| d.is_error());
     let rules: Vec<_> = checked.rules.into_iter().map(|(_, r)| r).collect();
     let opts = Options {
-        threads: a.threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        }),
+        threads: a
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         prefilter: !a.no_prefilter,
         max_state: a.max_state,
         format: match a.format {
@@ -119,7 +119,10 @@ pub fn run(a: HuntArgs) -> ExitCode {
         io::err_diag(e);
     }
     for b in &summary.bad {
-        io::err(&format!("{}:{}: skipped ({}): {}\n", b.file, b.at, b.code, b.reason));
+        io::err(&format!(
+            "{}:{}: skipped ({}): {}\n",
+            b.file, b.at, b.code, b.reason
+        ));
     }
     if summary.bad_lines() > summary.bad.len() as u64 {
         io::err(&format!(

@@ -94,7 +94,9 @@ impl State {
                 compacted: i64::MIN,
                 keys: BTreeMap::new(),
             },
-            Stage::Sequence { by, within, steps, .. } => Kind::Sequence {
+            Stage::Sequence {
+                by, within, steps, ..
+            } => Kind::Sequence {
                 by: by.clone(),
                 within_ms: within.seconds as i64 * 1000,
                 steps: steps.len(),
@@ -352,7 +354,10 @@ fn first_seen_alerts(
         }
         if let Some(first) = seen.recent.range(win_start..now).next().copied() {
             let mut a = alert_with_key(fields, &key);
-            a.insert("first_seen".into(), Value::String(crate::time::format(first)));
+            a.insert(
+                "first_seen".into(),
+                Value::String(crate::time::format(first)),
+            );
             out.push((first, a));
         }
     }

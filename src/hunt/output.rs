@@ -114,7 +114,10 @@ fn row(cells: &[&str]) -> String {
     const WIDTHS: [usize; 4] = [44, 9, 29, 32];
     let mut out = String::new();
     for (i, c) in cells.iter().enumerate() {
-        let c: String = c.chars().map(|ch| if ch.is_control() { ' ' } else { ch }).collect();
+        let c: String = c
+            .chars()
+            .map(|ch| if ch.is_control() { ' ' } else { ch })
+            .collect();
         match WIDTHS.get(i) {
             Some(w) => out.push_str(&format!("{c:<w$} ")),
             None => out.push_str(&c),

@@ -38,23 +38,22 @@ pub struct Plan<'a> {
     pub prefilter: Option<Filters>,
 }
 
-/// The prefilters: one for events read as they are, which may use field names, and one
-/// for events that may have a record shape (their text holds a record's `detect` key).
+/// The prefilters: one that also uses field names and whole numbers as literals, for
+/// events whose text allows it ([`literals::rich_ok`]), and one without them.
 pub struct Filters {
-    /// For events without a record shape.
-    pub flat: Prefilter,
-    /// For events that may have one.
-    pub shaped: Prefilter,
-    /// The records' detect keys, quoted as JSON writes them.
-    detect: Option<aho_corasick::AhoCorasick>,
+    /// With field names and numbers.
+    pub keyed: Prefilter,
+    /// Without.
+    pub plain: Prefilter,
 }
 
 impl Filters {
     /// The prefilter for the event whose text is `line`.
     pub fn for_line(&self, line: &[u8]) -> &Prefilter {
-        match &self.detect {
-            Some(d) if d.is_match(line) => &self.shaped,
-            _ => &self.flat,
+        if literals::rich_ok(line) {
+            &self.keyed
+        } else {
+            &self.plain
         }
     }
 }
@@ -80,15 +79,14 @@ impl<'a> Plan<'a> {
         let time_sources: Vec<usize> = (0..sources.len())
             .filter(|i| sources[*i].needs_time)
             .collect();
-        let filter = |keys: bool| {
+        let filter = |keys: Option<&Catalog>| {
             let mut sets: Vec<Option<literals::Alternatives>> = rules
                 .iter()
                 .zip(&rule_source)
+                // The rule's own literals when it has any: a source's (its channel, say)
+                // occur in every event of the source.
                 .map(|(r, s)| {
-                    both(
-                        rule_literals(r, keys),
-                        recognizer_literals(&sources[*s], keys),
-                    )
+                    rule_literals(r, keys).or_else(|| recognizer_literals(&sources[*s], keys))
                 })
                 .collect();
             sets.extend(
@@ -98,18 +96,9 @@ impl<'a> Plan<'a> {
             );
             Prefilter::new(&sets)
         };
-        let detect: Vec<String> = catalog
-            .records
-            .values()
-            .filter_map(|r| r.detect.split('.').next_back())
-            .map(|k| serde_json::Value::String(k.to_string()).to_string())
-            .collect();
         let prefilter = prefilter.then(|| Filters {
-            flat: filter(true),
-            shaped: filter(false),
-            detect: (!detect.is_empty())
-                .then(|| aho_corasick::AhoCorasick::new(&detect).ok())
-                .flatten(),
+            keyed: filter(Some(catalog)),
+            plain: filter(None),
         });
         Plan {
             rules,
@@ -127,7 +116,7 @@ impl<'a> Plan<'a> {
     }
 }
 
-fn recognizer_literals(s: &SourcePlan, keys: bool) -> Option<literals::Alternatives> {
+fn recognizer_literals(s: &SourcePlan, keys: Option<&Catalog>) -> Option<literals::Alternatives> {
     s.recognizer
         .as_ref()
         .and_then(|p| literals::required(p, keys))
@@ -135,7 +124,7 @@ fn recognizer_literals(s: &SourcePlan, keys: bool) -> Option<literals::Alternati
 
 /// What an event must hold for the rule to use it: its `match`, and for a sequence some
 /// step too.
-fn rule_literals(r: &ir::Rule, keys: bool) -> Option<literals::Alternatives> {
+fn rule_literals(r: &ir::Rule, keys: Option<&Catalog>) -> Option<literals::Alternatives> {
     let own = literals::required(&r.expr, keys);
     match &r.stage {
         Some(Stage::Sequence { steps, .. }) => {

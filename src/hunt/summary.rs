@@ -125,9 +125,16 @@ impl Summary {
         }
         let total: u64 = self.hits.iter().sum();
         let matched = self.hits.iter().filter(|n| **n > 0).count();
-        s += &format!("{total} hits from {matched} of {} rules\n", self.rules.len());
-        let mut by: Vec<(&String, &u64)> =
-            self.rules.iter().zip(&self.hits).filter(|(_, n)| **n > 0).collect();
+        s += &format!(
+            "{total} hits from {matched} of {} rules\n",
+            self.rules.len()
+        );
+        let mut by: Vec<(&String, &u64)> = self
+            .rules
+            .iter()
+            .zip(&self.hits)
+            .filter(|(_, n)| **n > 0)
+            .collect();
         by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (r, n) in by {
             s += &format!("  {n:>8}  {r}\n");

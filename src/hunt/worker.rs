@@ -134,7 +134,14 @@ fn process_with(plan: &Plan, block: &Block, local: &mut Local) -> BlockOut {
 }
 
 /// One parsed event through its candidate consumers.
-fn route(plan: &Plan, ev: &mut Evaluator, candidates: &[u32], at: u64, raw: Value, out: &mut BlockOut) {
+fn route(
+    plan: &Plan,
+    ev: &mut Evaluator,
+    candidates: &[u32],
+    at: u64,
+    raw: Value,
+    out: &mut BlockOut,
+) {
     let fields = crate::catalog::normalize(plan.catalog, &raw).0;
     // Per source: 0 not decided, 1 recognised, 2 not.
     let mut recognised = vec![0u8; plan.sources.len()];
