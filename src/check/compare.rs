@@ -276,7 +276,7 @@ impl<'a> Checker<'a> {
         };
         let q = match quant {
             Some((ast::QuantKind::All, _)) => Quant::All,
-            _ => Quant::Any,
+            Some((ast::QuantKind::Any, _)) | None => Quant::Any,
         };
         let strs: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
         match op {
@@ -353,7 +353,7 @@ impl<'a> Checker<'a> {
         c: &ast::Comparison,
         field: ir::Field,
         ty: FieldType,
-        op: CmpOpKind,
+        op: CmpOp,
         cased: Option<Span>,
         rhs: &ast::Operand,
         source_name: &str,
@@ -458,7 +458,7 @@ impl<'a> Checker<'a> {
             let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
                 Some(format!(
                     "`{fname}` is a number: write `{fname} {} {}`",
-                    if op == CmpOpKind::Ne { "!=" } else { "==" },
+                    op.symbol(),
                     s.value
                 ))
             } else if ty == FieldType::Bool {
@@ -512,7 +512,7 @@ impl<'a> Checker<'a> {
                     ty.name()
                 ))
             } else if matches!(ty, FieldType::String) {
-                let sym = if op == CmpOpKind::Ne { "!=" } else { "==" };
+                let sym = op.symbol();
                 Some(format!(
                     "`{fname}` is a string: quote the value, `{fname} {sym} \"{}\"`",
                     n.text
@@ -595,7 +595,7 @@ struct Lhs<'a> {
     field: ir::Field,
     fname: &'a str,
     ty: FieldType,
-    op: CmpOpKind,
+    op: CmpOp,
     cased: Option<Span>,
     span: Span,
 }
@@ -611,21 +611,15 @@ impl Lhs<'_> {
 
     /// `e`, negated for `!=`.
     fn negate(&self, e: ir::Expr) -> ir::Expr {
-        if self.op == CmpOpKind::Ne {
+        if self.op == CmpOp::Ne {
             ir::Expr::Not(Box::new(e))
         } else {
             e
         }
     }
 
-    /// The ordering operator, for `<`, `<=`, `>`, `>=`.
+    /// The operator, when it is an ordering (`<`, `<=`, `>`, `>=`).
     fn ordering(&self) -> Option<CmpOp> {
-        match self.op {
-            CmpOpKind::Lt => Some(CmpOp::Lt),
-            CmpOpKind::Le => Some(CmpOp::Le),
-            CmpOpKind::Gt => Some(CmpOp::Gt),
-            CmpOpKind::Ge => Some(CmpOp::Ge),
-            _ => None,
-        }
+        self.op.is_ordering().then_some(self.op)
     }
 }

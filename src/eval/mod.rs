@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use crate::ir::{CmpOp, Expr, Pred, Quant, StrOp, Test};
+use crate::ir::{Expr, Pred, Quant, StrOp, Test};
 
 pub use text::{expr_to_string, glob_to_regex, portable_regex};
 
@@ -234,12 +234,9 @@ impl Evaluator {
             Test::NumEq { values } => {
                 number_of(event, name).is_some_and(|x| values.iter().any(|v| v.value == x))
             }
-            Test::NumCmp { op, value } => number_of(event, name).is_some_and(|x| match op {
-                CmpOp::Lt => x < value.value,
-                CmpOp::Le => x <= value.value,
-                CmpOp::Gt => x > value.value,
-                CmpOp::Ge => x >= value.value,
-            }),
+            Test::NumCmp { op, value } => {
+                number_of(event, name).is_some_and(|x| op.holds(x, value.value))
+            }
             Test::BoolEq { value } => bool_of(event, name) == Some(*value),
             Test::FieldEq { other, cased } => {
                 if p.field.ty == crate::catalog::FieldType::Number {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::{value, Evaluator, Val};
-use crate::ir::{CountOp, Expr, Field, Rule, Stage, Step};
+use crate::ir::{CmpOp, Expr, Field, Rule, Stage, Step};
 
 /// An alert: the key fields' values and the stage's own figures.
 pub type Alert = Map<String, Value>;
@@ -100,7 +100,7 @@ fn threshold(
     rule: &Rule,
     timed: &[(i64, &Value)],
     distinct: Option<&Field>,
-    op: CountOp,
+    op: CmpOp,
     n: u64,
     by: &[Field],
     window: u64,

@@ -1,6 +1,6 @@
 //! The syntax tree, as written, with spans. Built by `syntax::build`.
 
-use crate::ir::Span;
+use crate::ir::{CmpOp, Span};
 
 /// A parsed file.
 #[derive(Debug, Clone, Default)]
@@ -240,23 +240,6 @@ pub enum QuantKind {
     All,
 }
 
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOpKind {
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-}
-
 /// The right-hand side of `==` etc.
 #[derive(Debug, Clone)]
 pub enum Operand {
@@ -298,7 +281,7 @@ pub enum CmpKind {
     /// `== != < <= > >=`
     Compare {
         /// The operator and its span.
-        op: (CmpOpKind, Span),
+        op: (CmpOp, Span),
         /// `cased` and its span.
         cased: Option<Span>,
         /// The right-hand side.
@@ -375,7 +358,7 @@ pub enum StageDecl {
         /// `None` for `count`, the field for `distinct F`.
         distinct: Option<Ident>,
         /// The comparison.
-        op: (CmpOpKind, Span),
+        op: (CmpOp, Span),
         /// The number.
         value: Num,
         /// Grouping fields.

@@ -7,7 +7,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::{Rule, SyntaxError};
-use crate::ir::Span;
+use crate::ir::{CmpOp, Span};
 
 fn span(p: &Pair<Rule>) -> Span {
     let s = p.as_span();
@@ -319,18 +319,18 @@ fn duration(p: &Pair<Rule>) -> Duration {
 }
 
 /// `cmp_op`: its one inner rule names the operator.
-fn cmp_op(p: Pair<Rule>) -> CmpOpKind {
+fn cmp_op(p: Pair<Rule>) -> CmpOp {
     let op = p
         .into_inner()
         .next()
         .expect("grammar: cmp_op has one operator");
     match op.as_rule() {
-        Rule::op_eq => CmpOpKind::Eq,
-        Rule::op_ne => CmpOpKind::Ne,
-        Rule::op_lt => CmpOpKind::Lt,
-        Rule::op_le => CmpOpKind::Le,
-        Rule::op_gt => CmpOpKind::Gt,
-        Rule::op_ge => CmpOpKind::Ge,
+        Rule::op_eq => CmpOp::Eq,
+        Rule::op_ne => CmpOp::Ne,
+        Rule::op_lt => CmpOp::Lt,
+        Rule::op_le => CmpOp::Le,
+        Rule::op_gt => CmpOp::Gt,
+        Rule::op_ge => CmpOp::Ge,
         r => unreachable!("grammar: cmp_op holds only operator rules, not {r:?}"),
     }
 }

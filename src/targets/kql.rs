@@ -51,7 +51,7 @@ use super::logic::{Negation, Node, Style};
 use super::text::{caseful_non_ascii, with_case_insensitive, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
-use crate::ir::{self, Expr, Field, Number, Pred, Quant, StrOp, Test};
+use crate::ir::{self, CmpOp, Expr, Field, Number, Pred, Quant, StrOp, Test};
 
 /// The kql target.
 pub struct Kql;
@@ -1152,6 +1152,9 @@ sources:
         assert_eq!(wh(cmp(CmpOp::Le, "-7")), "| where N <= -7");
         assert_eq!(wh(cmp(CmpOp::Gt, "3.5")), "| where N > 3.5");
         assert_eq!(wh(cmp(CmpOp::Ge, "0")), "| where N >= 0");
+        // The checker writes `==` and `!=` as NumEq; the IR's operator set still holds them.
+        assert_eq!(wh(cmp(CmpOp::Eq, "5")), "| where N == 5");
+        assert_eq!(wh(cmp(CmpOp::Ne, "5")), "| where N != 5");
         assert_eq!(
             wh(not(cmp(CmpOp::Gt, "5"))),
             "| where isnull(N) or not(N > 5)"

@@ -339,6 +339,18 @@ fn glob_to_regex(glob: &str) -> String {
     format!("\\A{}\\z", PCRE.glob_body(glob))
 }
 
+/// A comparison operator as SPL's `where` and `eval` write it.
+fn cmp_op(op: ir::CmpOp) -> &'static str {
+    match op {
+        ir::CmpOp::Eq => "==",
+        ir::CmpOp::Ne => "!=",
+        ir::CmpOp::Lt => "<",
+        ir::CmpOp::Le => "<=",
+        ir::CmpOp::Gt => ">",
+        ir::CmpOp::Ge => ">=",
+    }
+}
+
 fn describe_char(c: char) -> String {
     if c == '`' {
         "a backtick".to_string()
@@ -954,7 +966,7 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             Ok(guarded(vec![not_null(&f), numeric(&f)?], w_or(parts), neg))
         }
         Test::NumCmp { op, value } => {
-            let body = Node::bare(format!("tonumber({f}){}{}", op.symbol(), value.text));
+            let body = Node::bare(format!("tonumber({f}){}{}", cmp_op(*op), value.text));
             Ok(guarded(vec![not_null(&f), numeric(&f)?], body, neg))
         }
         Test::BoolEq { value } => {

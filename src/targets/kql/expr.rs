@@ -168,7 +168,7 @@ impl Emitter<'_> {
                 if ty != FieldType::Number {
                     return Err(self.type_refusal(p, "a numeric comparison"));
                 }
-                let plain = format!("{f} {} {}", op.symbol(), number_text(value));
+                let plain = format!("{f} {} {}", cmp_op(*op), number_text(value));
                 let negd = format!("not({plain})");
                 Ok(nullable(&f, plain, negd, negated, two_valued))
             }

@@ -3,6 +3,18 @@
 
 use super::*;
 
+/// A comparison operator as KQL writes it (in `where` and after `summarize`).
+pub(super) fn cmp_op(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "==",
+        CmpOp::Ne => "!=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+    }
+}
+
 /// A KQL string literal `"..."` holding exactly `s`.
 ///
 /// Escapes `\` as `\\`, `"` as `\"`, newline, carriage return and tab as `\n`, `\r`, `\t`,

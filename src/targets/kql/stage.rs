@@ -76,7 +76,7 @@
 
 use super::{field_text, quote_ident, Emitter};
 use crate::catalog::FieldType;
-use crate::ir::{CountOp, Duration, Expr, Field, Span, Stage, Step, Test};
+use crate::ir::{CmpOp, Duration, Expr, Field, Span, Stage, Step, Test};
 use crate::targets::{unsupported, Ctx, TargetError};
 
 /// The longest timespan KQL holds (2^63 - 1 ticks of 100 ns), in whole seconds.
@@ -290,7 +290,7 @@ impl StageEmitter<'_> {
     fn threshold(
         &self,
         distinct: Option<&Field>,
-        op: CountOp,
+        op: CmpOp,
         n: u64,
         by: &[Field],
         window: Duration,
@@ -337,7 +337,10 @@ impl StageEmitter<'_> {
             out.push_str(&format!("| summarize count_ = count() by {group}\n"));
             ("count_", "['count']")
         };
-        out.push_str(&format!("| where {figure} {} {n}\n", op.symbol()));
+        out.push_str(&format!(
+            "| where {figure} {} {n}\n",
+            super::lex::cmp_op(op)
+        ));
         out.push_str(&format!(
             "| project {}, {column} = {figure}\n",
             list(&names, "window_start")

@@ -94,7 +94,7 @@ use std::collections::BTreeSet;
 
 use super::detection::{self, Detection};
 use super::{ids, push_head, push_tail, render_rule_as, yaml_scalar, Head, TARGET};
-use crate::ir::{CountOp, Expr, Field, Pred, Rule, Span, Stage, Test};
+use crate::ir::{CmpOp, Expr, Field, Pred, Rule, Span, Stage, Test};
 use crate::targets::{unsupported, Ctx, TargetError};
 
 /// The documents a stateful rule becomes, before the log source is known.
@@ -187,17 +187,17 @@ pub(super) fn build(rule: &Rule, stage: &Stage, ctx: &Ctx) -> Result<Docs, Vec<T
 }
 
 /// The correlation condition key for a threshold comparison, or why there is none.
-pub(super) fn condition_key(op: CountOp) -> Result<&'static str, String> {
+pub(super) fn condition_key(op: CmpOp) -> Result<&'static str, String> {
     let sliding = "Sigma leaves the window model to the backend and its specification prefers \
                    a time frame not bound to fixed windows; over such a sliding frame the count \
                    runs through 1, 2, 3, ... as a burst builds, so a comparison that is not `>` \
                    or `>=` would alert where the language's epoch-aligned windows do not, and \
                    the other way round";
     match op {
-        CountOp::Gt => Ok("gt"),
-        CountOp::Ge => Ok("gte"),
-        CountOp::Lt | CountOp::Le | CountOp::Eq => Err(sliding.to_string()),
-        CountOp::Ne => Err(format!(
+        CmpOp::Gt => Ok("gt"),
+        CmpOp::Ge => Ok("gte"),
+        CmpOp::Lt | CmpOp::Le | CmpOp::Eq => Err(sliding.to_string()),
+        CmpOp::Ne => Err(format!(
             "{sliding} (and `neq` is not in the published correlation specification)"
         )),
     }
@@ -208,7 +208,7 @@ fn threshold(
     rule: &Rule,
     ctx: &Ctx,
     distinct: Option<&Field>,
-    op: CountOp,
+    op: CmpOp,
     value: u64,
     by: &[Field],
     window: crate::ir::Duration,

@@ -121,7 +121,7 @@ use super::{
     is_ident, is_operator_word, search_field_name, unsupported, where_expr, where_field, TARGET,
 };
 use crate::catalog::Mapped;
-use crate::ir::{CountOp, Duration, Expr, Field, Span, Stage, Step};
+use crate::ir::{CmpOp, Duration, Expr, Field, Span, Stage, Step};
 use crate::targets::{Ctx, TargetError};
 
 /// What a stage adds to a query.
@@ -438,7 +438,7 @@ fn both<A, B>(
 
 fn threshold(
     distinct: Option<&Field>,
-    op: CountOp,
+    op: CmpOp,
     value: u64,
     by: &[Field],
     window: Duration,
@@ -480,7 +480,7 @@ fn threshold(
         None => "count as count".to_string(),
     };
     lines.push(format!("| stats {agg} by{} window_start", by_list(&keys)));
-    lines.push(format!("| where {figure}{}{value}", op.symbol()));
+    lines.push(format!("| where {figure}{}{value}", super::cmp_op(op)));
     output_lines(&keys, &["window_start", figure], &mut lines);
     Ok(StageSpl {
         base_suffix: String::new(),
@@ -638,7 +638,7 @@ mod tests {
     use super::super::validate;
     use crate::catalog::Catalog;
     use crate::driver::{self, Error, Options};
-    use crate::ir::{self, CountOp, Duration, Expr, Field, Pred, Quant, Span, Stage, Step, Test};
+    use crate::ir::{self, CmpOp, Duration, Expr, Field, Pred, Quant, Span, Stage, Step, Test};
     use crate::targets::TargetError;
 
     const CATALOG: &str = r#"
@@ -1250,7 +1250,7 @@ sources:
     fn threshold_by(names: &[&str]) -> Stage {
         Stage::Threshold {
             distinct: None,
-            op: CountOp::Gt,
+            op: CmpOp::Gt,
             value: 1,
             by: names.iter().map(|n| ir_field(n)).collect(),
             window: Duration { seconds: 60 },
@@ -1294,7 +1294,7 @@ sources:
     fn degenerate_stages_do_not_panic() {
         let zero = Stage::Threshold {
             distinct: None,
-            op: CountOp::Ge,
+            op: CmpOp::Ge,
             value: 1,
             by: Vec::new(),
             window: Duration { seconds: 0 },
@@ -1553,7 +1553,7 @@ sources:
             op in 0usize..6,
         ) {
             use std::collections::{BTreeMap, BTreeSet};
-            let ops = [CountOp::Eq, CountOp::Ne, CountOp::Lt, CountOp::Le, CountOp::Gt, CountOp::Ge];
+            let ops = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
             let stage = Stage::Threshold {
                 distinct: distinct.then(|| ir_field("D")),
                 op: ops[op],

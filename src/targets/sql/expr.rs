@@ -146,7 +146,7 @@ impl Writer {
                 if ty != FieldType::Number {
                     return Err(self.type_refusal(p, "a numeric comparison"));
                 }
-                let test = format!("{} {} {}", self.number(&c), op.symbol(), value.text);
+                let test = format!("{} {} {}", self.number(&c), super::cmp_op(*op), value.text);
                 Ok(STYLE.all(vec![self.is_number(&c), Node::bare(test)]))
             }
             Test::BoolEq { value } => {

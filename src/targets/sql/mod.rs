@@ -50,6 +50,18 @@ pub trait Dialect: Sync {
     }
 }
 
+/// A comparison operator as SQL writes it (`=`, `<>`, `<`, ...).
+pub(crate) fn cmp_op(op: ir::CmpOp) -> &'static str {
+    match op {
+        ir::CmpOp::Eq => "=",
+        ir::CmpOp::Ne => "<>",
+        ir::CmpOp::Lt => "<",
+        ir::CmpOp::Le => "<=",
+        ir::CmpOp::Gt => ">",
+        ir::CmpOp::Ge => ">=",
+    }
+}
+
 /// SQL's boolean tokens: `AND`/`OR`/`NOT`, chains of one connective merged, a chain
 /// parenthesised only as an operand.
 pub const STYLE: Style = Style {

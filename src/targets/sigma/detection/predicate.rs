@@ -143,20 +143,7 @@ pub(super) fn pred(p: &Pred, errors: &mut Vec<TargetError>) -> Option<L> {
             it.extend(values.iter().map(|n| Val::Num(yaml_number(n))).collect());
             Some(L::Item(it))
         }
-        Test::NumCmp { op, value } => {
-            let m = match op {
-                CmpOp::Lt => "lt",
-                CmpOp::Le => "lte",
-                CmpOp::Gt => "gt",
-                CmpOp::Ge => "gte",
-            };
-            Some(L::Item(Item::new(
-                &f,
-                &[m],
-                vec![Val::Num(yaml_number(value))],
-                Merge::No,
-            )))
-        }
+        Test::NumCmp { op, value } => Some(num_cmp(&f, *op, value)),
         Test::BoolEq { value } => Some(L::Item(Item::new(
             &f,
             &[],
@@ -165,6 +152,27 @@ pub(super) fn pred(p: &Pred, errors: &mut Vec<TargetError>) -> Option<L> {
         ))),
         Test::Exists => Some(exists(&f)),
         Test::FieldEq { other, cased } => field_eq(p, &f, other, *cased, errors),
+    }
+}
+
+/// A number compared: `|lt`, `|lte`, `|gt`, `|gte`, a plain value for `==`, and `!=` as
+/// `|lt` or `|gt` (false on a missing field, as in the language; `not` of an item is not).
+fn num_cmp(f: &str, op: CmpOp, value: &Number) -> L {
+    let item = |m: &'static [&'static str]| {
+        L::Item(Item::new(
+            f,
+            m,
+            vec![Val::Num(yaml_number(value))],
+            Merge::No,
+        ))
+    };
+    match op {
+        CmpOp::Eq => item(&[]),
+        CmpOp::Ne => L::Or(vec![item(&["lt"]), item(&["gt"])]),
+        CmpOp::Lt => item(&["lt"]),
+        CmpOp::Le => item(&["lte"]),
+        CmpOp::Gt => item(&["gt"]),
+        CmpOp::Ge => item(&["gte"]),
     }
 }
 
