@@ -33,7 +33,7 @@ impl<'a> Checker<'a> {
             let contains = matches!(
                 &c.kind,
                 CmpKind::StrTest {
-                    op: (StrOpKind::Contains, _),
+                    op: (StrOpKind::Text(StrOp::Contains), _),
                     ..
                 }
             );
@@ -69,13 +69,7 @@ impl<'a> Checker<'a> {
                 quant,
                 value,
             } => {
-                let what = match op.0 {
-                    StrOpKind::Contains => "`contains`",
-                    StrOpKind::StartsWith => "`startswith`",
-                    StrOpKind::EndsWith => "`endswith`",
-                    StrOpKind::Like => "`like`",
-                    StrOpKind::Matches => "`matches`",
-                };
+                let what = &format!("`{}`", op.0.keyword());
                 if !matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json) {
                     let help = match ty {
                         FieldType::Number => Some(
@@ -254,7 +248,7 @@ impl<'a> Checker<'a> {
         Some(values)
     }
 
-    /// A string test lowered: `contains`/`startswith`/`endswith` as one `Test::Str`, `like` as
+    /// A string test lowered: a named text test (`contains`, ...) as one `Test::Str`, `like` as
     /// globs (`all` of several: one glob each), `matches` as checked regexes.
     #[allow(clippy::too_many_arguments)]
     fn str_test(
@@ -280,20 +274,8 @@ impl<'a> Checker<'a> {
         };
         let strs: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
         match op {
-            StrOpKind::Contains => Some(pred(Test::Str {
-                op: StrOp::Contains,
-                values: strs,
-                quant: q,
-                cased,
-            })),
-            StrOpKind::StartsWith => Some(pred(Test::Str {
-                op: StrOp::StartsWith,
-                values: strs,
-                quant: q,
-                cased,
-            })),
-            StrOpKind::EndsWith => Some(pred(Test::Str {
-                op: StrOp::EndsWith,
+            StrOpKind::Text(op) => Some(pred(Test::Str {
+                op,
                 values: strs,
                 quant: q,
                 cased,

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use crate::ir::{Expr, Pred, Quant, StrOp, Test};
+use crate::ir::{Expr, Pred, Quant, Test};
 
 pub use text::{expr_to_string, glob_to_regex, portable_regex};
 
@@ -193,12 +193,7 @@ impl Evaluator {
                 let hay = if *cased { v.to_string() } else { fold(&v) };
                 let one = |needle: &String| {
                     let n = if *cased { needle.clone() } else { fold(needle) };
-                    match op {
-                        StrOp::Eq => hay == n,
-                        StrOp::Contains => hay.contains(&n),
-                        StrOp::StartsWith => hay.starts_with(&n),
-                        StrOp::EndsWith => hay.ends_with(&n),
-                    }
+                    op.holds(&hay, &n)
                 };
                 match quant {
                     Quant::Any => values.iter().any(one),

@@ -281,6 +281,59 @@ pub enum StrOp {
     EndsWith,
 }
 
+impl StrOp {
+    /// Every string operation, in the order above.
+    pub const ALL: [StrOp; 4] = [
+        StrOp::Eq,
+        StrOp::Contains,
+        StrOp::StartsWith,
+        StrOp::EndsWith,
+    ];
+
+    /// The operation as the rule language writes it (`==` for whole-value equality).
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            StrOp::Eq => "==",
+            StrOp::Contains => "contains",
+            StrOp::StartsWith => "startswith",
+            StrOp::EndsWith => "endswith",
+        }
+    }
+
+    /// What the operation tests, in a few words (editor completion).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            StrOp::Eq => "equal (case-insensitive unless `cased`)",
+            StrOp::Contains => "holds the text",
+            StrOp::StartsWith => "begins with the text",
+            StrOp::EndsWith => "ends with the text",
+        }
+    }
+
+    /// Whether `value` passes the test against `needle` (both already case-folded for a
+    /// caseless test): the meaning every target writes.
+    pub fn holds(self, value: &str, needle: &str) -> bool {
+        match self {
+            StrOp::Eq => value == needle,
+            StrOp::Contains => value.contains(needle),
+            StrOp::StartsWith => value.starts_with(needle),
+            StrOp::EndsWith => value.ends_with(needle),
+        }
+    }
+
+    /// Whether the value must begin and end where the needle does, as
+    /// `(at the start, at the end)`: how the test reads as an unanchored regex search of the
+    /// escaped needle (`(true, false)` for a prefix: `^needle`).
+    pub fn anchors(self) -> (bool, bool) {
+        match self {
+            StrOp::Eq => (true, true),
+            StrOp::Contains => (false, false),
+            StrOp::StartsWith => (true, false),
+            StrOp::EndsWith => (false, true),
+        }
+    }
+}
+
 /// Whether any or all values must match.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub enum Quant {

@@ -1,6 +1,6 @@
 //! The syntax tree, as written, with spans. Built by `syntax::build`.
 
-use crate::ir::{CmpOp, Span};
+use crate::ir::{CmpOp, Span, StrOp};
 
 /// A parsed file.
 #[derive(Debug, Clone, Default)]
@@ -219,16 +219,43 @@ impl ListOperand {
 /// A string operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrOpKind {
-    /// `contains`
-    Contains,
-    /// `startswith`
-    StartsWith,
-    /// `endswith`
-    EndsWith,
+    /// `contains`, `startswith`, `endswith`: the IR's text test of that name (never
+    /// [`StrOp::Eq`], which is written `==`).
+    Text(StrOp),
     /// `like`
     Like,
     /// `matches`
     Matches,
+}
+
+impl StrOpKind {
+    /// Every string operator, in the grammar's order: the IR's named text tests, then
+    /// `like` and `matches`.
+    pub fn all() -> impl Iterator<Item = StrOpKind> {
+        StrOp::ALL
+            .into_iter()
+            .filter(|op| *op != StrOp::Eq)
+            .map(StrOpKind::Text)
+            .chain([StrOpKind::Like, StrOpKind::Matches])
+    }
+
+    /// The operator as written.
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            StrOpKind::Text(op) => op.keyword(),
+            StrOpKind::Like => "like",
+            StrOpKind::Matches => "matches",
+        }
+    }
+
+    /// What the operator tests, in a few words (editor completion).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            StrOpKind::Text(op) => op.summary(),
+            StrOpKind::Like => "matches the glob (`*`, `?`) over the whole value",
+            StrOpKind::Matches => "the regular expression is found in the value",
+        }
+    }
 }
 
 /// `any` / `all`.

@@ -7,7 +7,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::{Rule, SyntaxError};
-use crate::ir::{CmpOp, Span};
+use crate::ir::{CmpOp, Span, StrOp};
 
 fn span(p: &Pair<Rule>) -> Span {
     let s = p.as_span();
@@ -342,9 +342,9 @@ fn str_op(p: Pair<Rule>) -> StrOpKind {
         .next()
         .expect("grammar: str_op has one operator");
     match op.as_rule() {
-        Rule::op_contains => StrOpKind::Contains,
-        Rule::op_startswith => StrOpKind::StartsWith,
-        Rule::op_endswith => StrOpKind::EndsWith,
+        Rule::op_contains => StrOpKind::Text(StrOp::Contains),
+        Rule::op_startswith => StrOpKind::Text(StrOp::StartsWith),
+        Rule::op_endswith => StrOpKind::Text(StrOp::EndsWith),
         Rule::op_like => StrOpKind::Like,
         Rule::op_matches => StrOpKind::Matches,
         r => unreachable!("grammar: str_op holds only operator rules, not {r:?}"),

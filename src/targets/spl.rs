@@ -1044,12 +1044,8 @@ fn str_body(
             });
         }
     }
-    let (pre, post) = match op {
-        StrOp::Eq => ("\\A", "\\z"),
-        StrOp::Contains => ("", ""),
-        StrOp::StartsWith => ("\\A", ""),
-        StrOp::EndsWith => ("", "\\z"),
-    };
+    let (start, end) = op.anchors();
+    let (pre, post) = (if start { "\\A" } else { "" }, if end { "\\z" } else { "" });
     let lits: Vec<String> = vals.iter().map(|v| escape_regex_literal(v)).collect();
     let call = |body: &str| -> Result<W, TargetError> {
         Ok(Node::atom(format!(

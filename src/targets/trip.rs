@@ -185,7 +185,7 @@ fn field_name(f: &ir::Field, span: ir::Span, errors: &mut Vec<TargetError>) -> S
     if !is_dotted(&name)
         || name
             .split('.')
-            .any(|s| crate::syntax::RESERVED.contains(&s))
+            .any(|s| crate::syntax::reserved().contains(&s))
     {
         errors.push(unsupported(
             TARGET,
@@ -265,12 +265,7 @@ fn write_pred(p: &ir::Pred, out: &mut String, errors: &mut Vec<TargetError>) {
             quant,
             cased: c,
         } => {
-            let word = match op {
-                StrOp::Contains => "contains",
-                StrOp::StartsWith => "startswith",
-                StrOp::EndsWith => "endswith",
-                StrOp::Eq => "==",
-            };
+            let word = op.keyword();
             match (values.as_slice(), quant) {
                 ([v], Quant::Any) => format!("{f} {word} {}{}", cased(*c), lit(v)),
                 (_, Quant::Any) => format!("{f} {word} {}any {}", cased(*c), list(values)),

@@ -373,13 +373,9 @@ impl Emitter<'_> {
             .map(String::as_str)
             .partition(|v| cased || !needs_unicode_fold(v));
         let regex_of = |v: &str| -> String {
-            let lit = regex_literal(v);
-            match op {
-                StrOp::Eq => format!("^{lit}$"),
-                StrOp::Contains => lit,
-                StrOp::StartsWith => format!("^{lit}"),
-                StrOp::EndsWith => format!("{lit}$"),
-            }
+            let (start, end) = op.anchors();
+            let (pre, post) = (if start { "^" } else { "" }, if end { "$" } else { "" });
+            format!("{pre}{}{post}", regex_literal(v))
         };
         let fold_term = |vs: &[&str]| -> Term {
             let alts: Vec<String> = vs.iter().map(|v| regex_of(v)).collect();
