@@ -42,6 +42,7 @@ mod expr;
 mod lex;
 mod stage;
 
+use crate::targets::Construct;
 use expr::*;
 use lex::*;
 pub use lex::{quote_ident, quote_string, quote_verbatim};
@@ -305,6 +306,19 @@ const KEYWORDS: &[&str] = &[
 ];
 
 impl Target for Kql {
+    fn refusals(&self) -> &'static [Construct] {
+        &[
+            Construct::SequenceShape,
+            Construct::StageWindow,
+            Construct::StageField,
+            Construct::FieldType,
+            Construct::RegexPattern,
+            Construct::FieldComparison,
+            Construct::LongList,
+            Construct::Artifact,
+        ]
+    }
+
     fn name(&self) -> &'static str {
         "kql"
     }

@@ -79,6 +79,7 @@ use super::guards::Guard;
 use super::logic::{Negation, Node, Style};
 use super::text::{caseful_non_ascii, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
+use crate::targets::Construct;
 
 mod artifact;
 mod stage;
@@ -108,6 +109,22 @@ const NUMBER_RE: &str = r"\A-?[0-9]+(?:\.[0-9]+)?\z";
 pub struct Spl;
 
 impl Target for Spl {
+    fn refusals(&self) -> &'static [Construct] {
+        &[
+            Construct::SequenceShape,
+            Construct::StageWindow,
+            Construct::StageField,
+            Construct::FieldName,
+            Construct::MappedExpression,
+            Construct::CaselessNonAscii,
+            Construct::RegexPattern,
+            Construct::Ipv6Cidr,
+            Construct::StringLiteral,
+            Construct::CatalogSetting,
+            Construct::Artifact,
+        ]
+    }
+
     fn name(&self) -> &'static str {
         "spl"
     }
@@ -176,6 +193,7 @@ impl Target for Spl {
         validate(&out).map_err(|m| {
             vec![unsupported(
                 TARGET,
+                Construct::CatalogSetting,
                 "this rule",
                 rule.span,
                 &format!("the generated SPL failed tripline's structural check: {m}"),
@@ -599,6 +617,7 @@ fn base_line(rule: &ir::Rule, ctx: &Ctx) -> Result<String, TargetError> {
         if !ok {
             return Err(unsupported(
                 TARGET,
+                Construct::CatalogSetting,
                 &format!("the index name `{}`", index.escape_debug()),
                 rule.span,
                 "an index name may only hold letters, digits, `_`, `-` and `*`",
@@ -610,6 +629,7 @@ fn base_line(rule: &ir::Rule, ctx: &Ctx) -> Result<String, TargetError> {
     if line.is_empty() || line.contains('\n') || !base_is_plain_search(&line) {
         return Err(unsupported(
             TARGET,
+            Construct::CatalogSetting,
             "the catalog's base search",
             rule.span,
             "the base search must be one line of search terms, without `|` or backticks",
@@ -816,6 +836,7 @@ fn quote_internal(s: &str) -> Result<String, TargetError> {
     quote_string(s).map_err(|c| {
         unsupported(
             TARGET,
+            Construct::StringLiteral,
             "a string",
             Span::default(),
             &format!("internal: {} in a generated literal", describe_char(c)),
@@ -853,6 +874,7 @@ fn where_field(field: &Field, span: Span) -> Result<String, TargetError> {
         Mapped::Column(name) => quote_field(&name).map_err(|reason| {
             unsupported(
                 TARGET,
+                Construct::FieldName,
                 &format!("the field `{}`", name.escape_debug()),
                 span,
                 &reason,
@@ -863,6 +885,7 @@ fn where_field(field: &Field, span: Span) -> Result<String, TargetError> {
             if let Some(c) = text.chars().find(|&c| c == '`' || c.is_control()) {
                 return Err(unsupported(
                     TARGET,
+                    Construct::MappedExpression,
                     &format!("the mapped expression for `{}`", field.name),
                     span,
                     &format!("it contains {}", describe_char(c)),
@@ -877,6 +900,7 @@ fn where_field(field: &Field, span: Span) -> Result<String, TargetError> {
 fn fold_refusal(c: char, span: Span) -> TargetError {
     unsupported(
         TARGET,
+        Construct::CaselessNonAscii,
         "a case-insensitive comparison with a non-ASCII letter",
         span,
         &format!(
@@ -932,7 +956,14 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             // pattern means the same under PCRE's UCP option.
             let pattern = &crate::ir::regex::ascii_classes(pattern, false);
             let re = translate_regex(pattern, *cased).map_err(|(construct, reason)| {
-                unsupported(TARGET, &construct, span, &reason, None)
+                unsupported(
+                    TARGET,
+                    Construct::RegexPattern,
+                    &construct,
+                    span,
+                    &reason,
+                    None,
+                )
             })?;
             let body = Node::atom(format!("match({f}, {})", quote_internal(&re)?));
             Ok(guarded(vec![not_null(&f), non_empty(&f)], body, neg))
@@ -942,6 +973,7 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
                 if let Some(n) = nets.iter().find(|n| matches!(n, ipnet::IpNet::V6(_))) {
                     return Err(unsupported(
                         TARGET,
+                        Construct::Ipv6Cidr,
                         &format!("the IPv6 network {n}"),
                         span,
                         "cidrmatch() is not trusted with IPv6 in this build",

@@ -65,6 +65,7 @@
 //! keeps every column of its table. A stateful rule's query summarises them away, which
 //! Defender rejects, so its artifact is refused (`tripline::target::unsupported`).
 
+use crate::targets::Construct;
 use serde::Serialize;
 
 use crate::catalog::{Entity, Mapped};
@@ -418,6 +419,7 @@ pub(super) fn sentinel(
     if chars > MAX_QUERY_CHARS {
         return Err(vec![unsupported(
             "kql (sentinel)",
+            Construct::Artifact,
             "a Sentinel scheduled analytics rule for this query",
             rule.span,
             &format!(
@@ -430,6 +432,7 @@ pub(super) fn sentinel(
     let (frequency, period) = sentinel_schedule(rule.stage.as_ref()).map_err(|reason| {
         vec![unsupported(
             "kql (sentinel)",
+            Construct::Artifact,
             "a Sentinel scheduled analytics rule for this stage",
             rule.stage.as_ref().map_or(rule.span, Stage::span),
             &reason,
@@ -472,6 +475,7 @@ pub(super) fn sentinel(
     let mut text = crate::yaml::to_string(&doc).map_err(|e| {
         vec![unsupported(
             "kql (sentinel)",
+            Construct::Artifact,
             "a Sentinel scheduled analytics rule",
             rule.span,
             &format!("the YAML could not be written: {e}"),
@@ -523,6 +527,7 @@ pub(super) fn defender(
     if let Some(stage) = &rule.stage {
         return Err(vec![unsupported(
             "kql (defender)",
+            Construct::Artifact,
             "a Defender custom detection for a stateful rule",
             stage.span(),
             "a custom detection's query must return `Timestamp` and `ReportId`, and this \

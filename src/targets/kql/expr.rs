@@ -109,11 +109,12 @@ impl Emitter<'_> {
     pub(super) fn refuse(
         &self,
         p: &Pred,
+        kind: Construct,
         construct: &str,
         reason: &str,
         help: Option<&str>,
     ) -> TargetError {
-        unsupported(self.target, construct, p.span, reason, help)
+        unsupported(self.target, kind, construct, p.span, reason, help)
     }
 
     pub(super) fn type_refusal(&self, p: &Pred, what: &str) -> TargetError {
@@ -226,6 +227,7 @@ impl Emitter<'_> {
         let hir = regex_syntax::Parser::new().parse(&pattern).map_err(|e| {
             self.refuse(
                 p,
+                Construct::RegexPattern,
                 "this regular expression",
                 &format!("it does not parse: {e}"),
                 None,
@@ -235,6 +237,7 @@ impl Emitter<'_> {
         if groups > MAX_REGEX_GROUPS {
             return Err(self.refuse(
                 p,
+                Construct::RegexPattern,
                 &format!("a regular expression with more than {MAX_REGEX_GROUPS} groups"),
                 &format!("this pattern has {groups} capture groups; `matches regex` allows at most {MAX_REGEX_GROUPS}"),
                 Some("use non-capturing groups `(?:...)`"),
@@ -260,6 +263,7 @@ impl Emitter<'_> {
         if values.len() > MAX_IN_VALUES {
             return Err(self.refuse(
                 p,
+                Construct::LongList,
                 &format!("an `in` list of more than {MAX_IN_VALUES} values"),
                 &format!("this list has {} values", values.len()),
                 None,
@@ -343,6 +347,7 @@ impl Emitter<'_> {
         } else {
             Err(self.refuse(
                 p,
+                Construct::FieldComparison,
                 &format!(
                     "a comparison of the {} field `{}` with the {} field `{}`",
                     ty.name(),
@@ -388,6 +393,7 @@ impl Emitter<'_> {
             if ops.len() > MAX_IN_VALUES {
                 return Err(self.refuse(
                     p,
+                    Construct::LongList,
                     &format!("an `in` list of more than {MAX_IN_VALUES} values"),
                     &format!("this list has {} values", ops.len()),
                     None,

@@ -90,6 +90,7 @@
 //! - a stage field, or a field of a sequence step, that the catalog marks unavailable or
 //!   maps to an expression, or whose Sigma name cannot be written as a field.
 
+use crate::targets::Construct;
 use std::collections::BTreeSet;
 
 use super::detection::{self, Detection};
@@ -137,6 +138,7 @@ pub(super) fn build(rule: &Rule, stage: &Stage, ctx: &Ctx) -> Result<Docs, Vec<T
         // The checker only lets rules with a UUID id through; the derived ids need one.
         errors.push(unsupported(
             TARGET,
+            Construct::StatefulRuleId,
             "a stateful rule whose id is not a UUID",
             stage.span(),
             "the ids of the correlation and its detection rules are derived from the rule's id",
@@ -147,6 +149,7 @@ pub(super) fn build(rule: &Rule, stage: &Stage, ctx: &Ctx) -> Result<Docs, Vec<T
         Stage::FirstSeen { span, .. } => {
             errors.push(unsupported(
                 TARGET,
+                Construct::FirstSeenStage,
                 "a first-seen (`new`) stage",
                 *span,
                 "Sigma has no new-value or baseline correlation: its correlation types are \
@@ -220,6 +223,7 @@ fn threshold(
         Err(reason) => {
             errors.push(unsupported(
                 TARGET,
+                Construct::ThresholdComparison,
                 &format!("a `threshold` compared with `{}`", op.symbol()),
                 span,
                 &reason,
@@ -231,6 +235,7 @@ fn threshold(
     if by.is_empty() {
         errors.push(unsupported(
             TARGET,
+            Construct::ThresholdWithoutKey,
             "a `threshold` without `by`",
             span,
             "a Sigma correlation needs `group-by`: the specification makes it mandatory and \
@@ -401,6 +406,7 @@ fn stage_fields(
         if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
             errors.push(unsupported(
                 TARGET,
+                Construct::StageField,
                 &format!("{what} of type json (`{}`)", f.name),
                 span,
                 why,
@@ -444,6 +450,7 @@ fn map_field(
         Err(why) => {
             errors.push(unsupported(
                 TARGET,
+                Construct::StageField,
                 &format!("{what} (`{}`)", field.name),
                 span,
                 &format!(

@@ -1307,7 +1307,8 @@ fn all_refusals_are_reported_together() {
     let msg = errs[0].to_string();
     assert_eq!(
         msg,
-        "sigma cannot express a case-sensitive field comparison exactly"
+        "sigma cannot express a case-sensitive field comparison exactly \
+         [case-sensitive-field-comparison]"
     );
 }
 

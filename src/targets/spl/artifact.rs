@@ -61,6 +61,7 @@
 //!   query's own time modifiers read. A window under one minute is refused.
 
 use crate::ir::{self, Stage};
+use crate::targets::Construct;
 use crate::targets::{attack, unsupported, Artifact, Ctx, TargetError};
 
 use super::TARGET;
@@ -193,7 +194,14 @@ pub(super) fn stanza(
     ctx: &Ctx,
 ) -> Result<Artifact, Vec<TargetError>> {
     let refuse = |construct: &str, span: ir::Span, reason: String, help: &str| {
-        vec![unsupported(TARGET, construct, span, &reason, Some(help))]
+        vec![unsupported(
+            TARGET,
+            Construct::Artifact,
+            construct,
+            span,
+            &reason,
+            Some(help),
+        )]
     };
     attack::check_artifact(rule, ctx, TARGET)?;
     let title = &rule.meta.title;

@@ -122,6 +122,7 @@ use super::{
 };
 use crate::catalog::Mapped;
 use crate::ir::{CmpOp, Duration, Expr, Field, Span, Stage, Step};
+use crate::targets::Construct;
 use crate::targets::{Ctx, TargetError};
 
 /// What a stage adds to a query.
@@ -174,6 +175,7 @@ fn check_time_column(ctx: &Ctx, span: Span) -> Result<(), TargetError> {
         }),
         Some(other) => Err(unsupported(
             TARGET,
+            Construct::StageField,
             &format!(
                 "a stateful stage over the time column `{}`",
                 other.escape_debug()
@@ -217,6 +219,7 @@ fn map_stage_field(
         }),
         Err(why) => Err(unsupported(
             TARGET,
+            Construct::StageField,
             &format!("the field `{}`{place}", field.name.escape_debug()),
             span,
             &format!("the catalog says it is not available on spl: {why}"),
@@ -309,6 +312,7 @@ fn key_field(
     let refuse = |reason: &str| {
         unsupported(
             TARGET,
+            Construct::StageField,
             &format!("the key field `{}`", name.escape_debug()),
             span,
             reason,
@@ -343,6 +347,7 @@ fn distinct_column(f: &Field, outputs: &[&str], ctx: &Ctx, span: Span) -> Result
     if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
         return Err(unsupported(
             TARGET,
+            Construct::StageField,
             &format!("the distinct field `{}`", f.name.escape_debug()),
             span,
             why,
@@ -463,6 +468,7 @@ fn threshold(
     if s == 0 {
         return Err(vec![unsupported(
             TARGET,
+            Construct::StageWindow,
             "a window of zero seconds",
             span,
             "a window must be longer than zero",
@@ -504,6 +510,7 @@ fn first_seen(
     let Some(total) = baseline.seconds.checked_add(w) else {
         return Err(vec![unsupported(
             TARGET,
+            Construct::StageWindow,
             "this baseline and window",
             span,
             "their sum does not fit in 64 bits",
@@ -587,6 +594,7 @@ fn sequence(
     if n == 0 {
         return Err(vec![unsupported(
             TARGET,
+            Construct::SequenceShape,
             "a sequence without steps",
             span,
             "there is nothing to match",

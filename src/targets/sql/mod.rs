@@ -18,6 +18,7 @@ mod stage;
 use super::logic::{Negation, Node, Style};
 use super::{Ctx, Target, TargetError};
 use crate::ir;
+use crate::targets::Construct;
 
 /// What differs between SQL engines.
 pub trait Dialect: Sync {
@@ -119,6 +120,19 @@ fn columns(ctx: &Ctx) -> std::collections::HashMap<String, String> {
 }
 
 impl Target for SqlTarget {
+    fn refusals(&self) -> &'static [Construct] {
+        &[
+            Construct::StageField,
+            Construct::FieldType,
+            Construct::CaselessNonAscii,
+            Construct::TimeFieldComparison,
+            Construct::GlobPattern,
+            Construct::RegexPattern,
+            Construct::FieldComparison,
+            Construct::Ipv6Cidr,
+        ]
+    }
+
     fn name(&self) -> &'static str {
         self.0.name()
     }

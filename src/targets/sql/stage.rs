@@ -9,6 +9,7 @@ use super::expr::Writer;
 use super::STYLE;
 use crate::ir::{self, CmpOp, Stage};
 use crate::targets::logic::Node;
+use crate::targets::Construct;
 use crate::targets::{unsupported, TargetError};
 
 /// The query of a stateful rule, around its match clauses.
@@ -23,6 +24,7 @@ pub fn query(
     let Some(time) = time else {
         return Err(vec![unsupported(
             d.name(),
+            Construct::StageField,
             "a stateful stage",
             stage.span(),
             "the catalog gives the source no time column",

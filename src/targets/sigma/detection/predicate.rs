@@ -2,6 +2,7 @@
 //! small tree of them), with the two-valued guards Sigma needs and coded refusals.
 
 use super::*;
+use crate::targets::Construct;
 
 pub(super) fn to_logic(expr: &Expr, errors: &mut Vec<TargetError>) -> Option<L> {
     match expr {
@@ -37,6 +38,7 @@ pub(in crate::targets::sigma) fn field_name(
             if c.is_empty() || c.contains('|') || c.chars().any(|ch| ch.is_control()) {
                 errors.push(unsupported(
                     TARGET,
+                    Construct::FieldName,
                     "this field name",
                     span,
                     &format!(
@@ -54,6 +56,7 @@ pub(in crate::targets::sigma) fn field_name(
         Mapped::Expr(e) => {
             errors.push(unsupported(
                 TARGET,
+                Construct::MappedExpression,
                 "a field mapped to an expression",
                 span,
                 &format!(
@@ -250,6 +253,7 @@ fn regex_test(
         Err(e) => {
             errors.push(unsupported(
                 TARGET,
+                Construct::RegexPattern,
                 &e.construct,
                 p.span,
                 &e.reason,
@@ -275,6 +279,7 @@ fn field_eq(
     if cased {
         errors.push(unsupported(
             TARGET,
+            Construct::CaseSensitiveFieldComparison,
             "a case-sensitive field comparison",
             p.span,
             "Sigma's `fieldref` compares case-insensitively and cannot take `cased`: \
@@ -287,6 +292,7 @@ fn field_eq(
     if g.contains(['*', '?']) {
         errors.push(unsupported(
             TARGET,
+            Construct::FieldName,
             "a field comparison with this field",
             p.span,
             &format!("a `fieldref` value cannot name a field with `*` or `?` (`{g}`)"),
