@@ -39,7 +39,7 @@ fn every_construct_has_its_own_sub_code() {
         assert!(
             c.code()
                 .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'),
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
             "{c:?}"
         );
         let refused_somewhere = tripline::targets::registry()

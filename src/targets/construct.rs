@@ -1,6 +1,6 @@
 //! What a target may refuse: the closed set of constructs behind
 //! `tripline::target::unsupported`, each with a stable sub-code shown in the diagnostic
-//! (`[ipv6-cidr]`). Every target declares the ones it may refuse ([`super::Target::refusals`]);
+//! (`[ipv6_cidr]`). Every target declares the ones it may refuse ([`super::Target::refusals`]);
 //! the construct × target matrix in `grammar/README.md` is rendered from those declarations
 //! (`tests/capabilities.rs`).
 
@@ -91,7 +91,7 @@ impl Construct {
         Construct::Artifact,
     ];
 
-    /// The stable sub-code (`ipv6-cidr`).
+    /// The stable sub-code (`ipv6_cidr`).
     pub fn code(self) -> &'static str {
         self.row().0
     }
@@ -104,62 +104,62 @@ impl Construct {
     fn row(self) -> (&'static str, &'static str) {
         match self {
             Construct::StatefulStage => {
-                ("stateful-stage", "a `threshold`, `new` or `sequence` stage")
+                ("stateful_stage", "a `threshold`, `new` or `sequence` stage")
             }
-            Construct::FirstSeenStage => ("first-seen-stage", "a first-seen (`new`) stage"),
+            Construct::FirstSeenStage => ("first_seen_stage", "a first-seen (`new`) stage"),
             Construct::ThresholdComparison => (
-                "threshold-comparison",
+                "threshold_comparison",
                 "a `threshold` compared otherwise than with `>` or `>=`",
             ),
             Construct::ThresholdWithoutKey => {
-                ("threshold-without-key", "a `threshold` without `by`")
+                ("threshold_without_key", "a `threshold` without `by`")
             }
-            Construct::SequenceShape => ("sequence-shape", "a `sequence` without a key or steps"),
+            Construct::SequenceShape => ("sequence_shape", "a `sequence` without a key or steps"),
             Construct::StageWindow => (
-                "stage-window",
+                "stage_window",
                 "a window or baseline the platform cannot hold",
             ),
             Construct::StageField => (
-                "stage-field",
+                "stage_field",
                 "a field a stage cannot group, count or join on",
             ),
             Construct::StatefulRuleId => (
-                "stateful-rule-id",
+                "stateful_rule_id",
                 "a stateful rule whose `id` is not a UUID",
             ),
-            Construct::FieldName => ("field-name", "a field name the platform cannot write"),
-            Construct::MappedExpression => ("mapped-expression", "a field mapped to an expression"),
-            Construct::FieldType => ("field-type", "a test on a field of another type"),
+            Construct::FieldName => ("field_name", "a field name the platform cannot write"),
+            Construct::MappedExpression => ("mapped_expression", "a field mapped to an expression"),
+            Construct::FieldType => ("field_type", "a test on a field of another type"),
             Construct::CaselessNonAscii => (
-                "caseless-non-ascii",
+                "caseless_non_ascii",
                 "a case-insensitive comparison with a non-ASCII letter",
             ),
             Construct::TimeFieldComparison => {
-                ("time-field-comparison", "a comparison of the time field")
+                ("time_field_comparison", "a comparison of the time field")
             }
-            Construct::GlobPattern => ("glob-pattern", "a `like` glob the platform cannot write"),
+            Construct::GlobPattern => ("glob_pattern", "a `like` glob the platform cannot write"),
             Construct::RegexPattern => (
-                "regex-pattern",
+                "regex_pattern",
                 "a regular expression the platform cannot write",
             ),
             Construct::FieldComparison => {
-                ("field-comparison", "two fields of different types compared")
+                ("field_comparison", "two fields of different types compared")
             }
             Construct::CaseSensitiveFieldComparison => (
-                "case-sensitive-field-comparison",
+                "case_sensitive_field_comparison",
                 "two fields compared with `cased`",
             ),
-            Construct::Ipv6Cidr => ("ipv6-cidr", "an IPv6 network in a `cidr` test"),
-            Construct::LongList => ("long-list", "a list longer than the platform's limit"),
-            Construct::StringLiteral => ("string-literal", "a string the platform cannot quote"),
-            Construct::EqualsAll => ("equals-all", "`==` with `all` of several values"),
-            Construct::LogSource => ("log-source", "a log source the target has no name for"),
+            Construct::Ipv6Cidr => ("ipv6_cidr", "an IPv6 network in a `cidr` test"),
+            Construct::LongList => ("long_list", "a list longer than the platform's limit"),
+            Construct::StringLiteral => ("string_literal", "a string the platform cannot quote"),
+            Construct::EqualsAll => ("equals_all", "`==` with `all` of several values"),
+            Construct::LogSource => ("log_source", "a log source the target has no name for"),
             Construct::RuleMetadata => (
-                "rule-metadata",
+                "rule_metadata",
                 "a rule without a metadata entry the target needs",
             ),
             Construct::CatalogSetting => (
-                "catalog-setting",
+                "catalog_setting",
                 "an index, base search or field expression it cannot use",
             ),
             Construct::Artifact => ("artifact", "the deployable artifact for the rule"),

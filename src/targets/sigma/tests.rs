@@ -1308,7 +1308,7 @@ fn all_refusals_are_reported_together() {
     assert_eq!(
         msg,
         "sigma cannot express a case-sensitive field comparison exactly \
-         [case-sensitive-field-comparison]"
+         [case_sensitive_field_comparison]"
     );
 }
 
