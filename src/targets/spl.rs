@@ -357,15 +357,12 @@ fn glob_to_regex(glob: &str) -> String {
     format!("\\A{}\\z", PCRE.glob_body(glob))
 }
 
-/// A comparison operator as SPL's `where` and `eval` write it.
+/// A comparison operator as SPL's `where` and `eval` write it: each as the rule language
+/// does. Every operator is named, so a new one is SPL's decision too.
 fn cmp_op(op: ir::CmpOp) -> &'static str {
+    use ir::CmpOp::{Eq, Ge, Gt, Le, Lt, Ne};
     match op {
-        ir::CmpOp::Eq => "==",
-        ir::CmpOp::Ne => "!=",
-        ir::CmpOp::Lt => "<",
-        ir::CmpOp::Le => "<=",
-        ir::CmpOp::Gt => ">",
-        ir::CmpOp::Ge => ">=",
+        Eq | Ne | Lt | Le | Gt | Ge => op.symbol(),
     }
 }
 
@@ -951,45 +948,8 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             let body = Node::atom(format!("match({subject}, {})", quote_internal(&re)?));
             Ok(guarded(vec![not_null(&f)], body, neg))
         }
-        Test::Regex { pattern, cased } => {
-            // The language's \d, \w, \s are ASCII, as in PCRE; spell them out anyway so the
-            // pattern means the same under PCRE's UCP option.
-            let pattern = &crate::ir::regex::ascii_classes(pattern, false);
-            let re = translate_regex(pattern, *cased).map_err(|(construct, reason)| {
-                unsupported(
-                    TARGET,
-                    Construct::RegexPattern,
-                    &construct,
-                    span,
-                    &reason,
-                    None,
-                )
-            })?;
-            let body = Node::atom(format!("match({f}, {})", quote_internal(&re)?));
-            Ok(guarded(vec![not_null(&f), non_empty(&f)], body, neg))
-        }
-        Test::Cidr { nets } => {
-            if !CIDRMATCH_IPV6 {
-                if let Some(n) = nets.iter().find(|n| matches!(n, ipnet::IpNet::V6(_))) {
-                    return Err(unsupported(
-                        TARGET,
-                        Construct::Ipv6Cidr,
-                        &format!("the IPv6 network {n}"),
-                        span,
-                        "cidrmatch() is not trusted with IPv6 in this build",
-                        None,
-                    ));
-                }
-            }
-            let mut parts = Vec::new();
-            for n in nets {
-                parts.push(Node::atom(format!(
-                    "cidrmatch({}, {f})",
-                    quote_internal(&n.to_string())?
-                )));
-            }
-            Ok(guarded(vec![not_null(&f)], w_or(parts), neg))
-        }
+        Test::Regex { pattern, cased } => where_regex(&f, pattern, *cased, span, neg),
+        Test::Cidr { nets } => where_cidr(&f, nets, span, neg),
         Test::NumEq { values } => {
             let parts = values
                 .iter()
@@ -1018,6 +978,55 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             Ok(guarded(guards, body, neg))
         }
     }
+}
+
+/// `matches` in `where`: `match()` with the pattern in PCRE's dialect.
+fn where_regex(
+    f: &str,
+    pattern: &str,
+    cased: bool,
+    span: Span,
+    neg: bool,
+) -> Result<W, TargetError> {
+    // The language's \d, \w, \s are ASCII, as in PCRE; spell them out anyway so the
+    // pattern means the same under PCRE's UCP option.
+    let pattern = &crate::ir::regex::ascii_classes(pattern, false);
+    let re = translate_regex(pattern, cased).map_err(|(construct, reason)| {
+        unsupported(
+            TARGET,
+            Construct::RegexPattern,
+            &construct,
+            span,
+            &reason,
+            None,
+        )
+    })?;
+    let body = Node::atom(format!("match({f}, {})", quote_internal(&re)?));
+    Ok(guarded(vec![not_null(f), non_empty(f)], body, neg))
+}
+
+/// `in cidr` in `where`: one `cidrmatch()` per network.
+fn where_cidr(f: &str, nets: &[ipnet::IpNet], span: Span, neg: bool) -> Result<W, TargetError> {
+    if !CIDRMATCH_IPV6 {
+        if let Some(n) = nets.iter().find(|n| matches!(n, ipnet::IpNet::V6(_))) {
+            return Err(unsupported(
+                TARGET,
+                Construct::Ipv6Cidr,
+                &format!("the IPv6 network {n}"),
+                span,
+                "cidrmatch() is not trusted with IPv6 in this build",
+                None,
+            ));
+        }
+    }
+    let mut parts = Vec::new();
+    for n in nets {
+        parts.push(Node::atom(format!(
+            "cidrmatch({}, {f})",
+            quote_internal(&n.to_string())?
+        )));
+    }
+    Ok(guarded(vec![not_null(f)], w_or(parts), neg))
 }
 
 /// `exists` / `missing`: present and not the empty string.

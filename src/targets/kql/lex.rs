@@ -3,15 +3,11 @@
 
 use super::*;
 
-/// A comparison operator as KQL writes it (in `where` and after `summarize`).
+/// A comparison operator as KQL writes it (in `where` and after `summarize`): each as the
+/// rule language does. Every operator is named, so a new one is KQL's decision too.
 pub(super) fn cmp_op(op: CmpOp) -> &'static str {
     match op {
-        CmpOp::Eq => "==",
-        CmpOp::Ne => "!=",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
+        CmpOp::Eq | CmpOp::Ne | CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => op.symbol(),
     }
 }
 
