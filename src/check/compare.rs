@@ -33,7 +33,7 @@ impl<'a> Checker<'a> {
             let contains = matches!(
                 &c.kind,
                 CmpKind::StrTest {
-                    op: (StrOpKind::Contains, _),
+                    op: (StrOpKind::Text(StrOp::Contains), _),
                     ..
                 }
             );
@@ -69,13 +69,7 @@ impl<'a> Checker<'a> {
                 quant,
                 value,
             } => {
-                let what = match op.0 {
-                    StrOpKind::Contains => "`contains`",
-                    StrOpKind::StartsWith => "`startswith`",
-                    StrOpKind::EndsWith => "`endswith`",
-                    StrOpKind::Like => "`like`",
-                    StrOpKind::Matches => "`matches`",
-                };
+                let what = &format!("`{}`", op.0.keyword());
                 if !matches!(ty, FieldType::String | FieldType::Ip | FieldType::Json) {
                     let help = match ty {
                         FieldType::Number => Some(
@@ -254,7 +248,7 @@ impl<'a> Checker<'a> {
         Some(values)
     }
 
-    /// A string test lowered: `contains`/`startswith`/`endswith` as one `Test::Str`, `like` as
+    /// A string test lowered: a named text test (`contains`, ...) as one `Test::Str`, `like` as
     /// globs (`all` of several: one glob each), `matches` as checked regexes.
     #[allow(clippy::too_many_arguments)]
     fn str_test(
@@ -276,24 +270,12 @@ impl<'a> Checker<'a> {
         };
         let q = match quant {
             Some((ast::QuantKind::All, _)) => Quant::All,
-            _ => Quant::Any,
+            Some((ast::QuantKind::Any, _)) | None => Quant::Any,
         };
         let strs: Vec<String> = values.iter().map(|v| v.value.clone()).collect();
         match op {
-            StrOpKind::Contains => Some(pred(Test::Str {
-                op: StrOp::Contains,
-                values: strs,
-                quant: q,
-                cased,
-            })),
-            StrOpKind::StartsWith => Some(pred(Test::Str {
-                op: StrOp::StartsWith,
-                values: strs,
-                quant: q,
-                cased,
-            })),
-            StrOpKind::EndsWith => Some(pred(Test::Str {
-                op: StrOp::EndsWith,
+            StrOpKind::Text(op) => Some(pred(Test::Str {
+                op,
                 values: strs,
                 quant: q,
                 cased,
@@ -353,7 +335,7 @@ impl<'a> Checker<'a> {
         c: &ast::Comparison,
         field: ir::Field,
         ty: FieldType,
-        op: CmpOpKind,
+        op: CmpOp,
         cased: Option<Span>,
         rhs: &ast::Operand,
         source_name: &str,
@@ -458,7 +440,7 @@ impl<'a> Checker<'a> {
             let help = if ty == FieldType::Number && Number::parse(&s.value).is_some() {
                 Some(format!(
                     "`{fname}` is a number: write `{fname} {} {}`",
-                    if op == CmpOpKind::Ne { "!=" } else { "==" },
+                    op.symbol(),
                     s.value
                 ))
             } else if ty == FieldType::Bool {
@@ -512,7 +494,7 @@ impl<'a> Checker<'a> {
                     ty.name()
                 ))
             } else if matches!(ty, FieldType::String) {
-                let sym = if op == CmpOpKind::Ne { "!=" } else { "==" };
+                let sym = op.symbol();
                 Some(format!(
                     "`{fname}` is a string: quote the value, `{fname} {sym} \"{}\"`",
                     n.text
@@ -595,7 +577,7 @@ struct Lhs<'a> {
     field: ir::Field,
     fname: &'a str,
     ty: FieldType,
-    op: CmpOpKind,
+    op: CmpOp,
     cased: Option<Span>,
     span: Span,
 }
@@ -611,21 +593,15 @@ impl Lhs<'_> {
 
     /// `e`, negated for `!=`.
     fn negate(&self, e: ir::Expr) -> ir::Expr {
-        if self.op == CmpOpKind::Ne {
+        if self.op == CmpOp::Ne {
             ir::Expr::Not(Box::new(e))
         } else {
             e
         }
     }
 
-    /// The ordering operator, for `<`, `<=`, `>`, `>=`.
+    /// The operator, when it is an ordering (`<`, `<=`, `>`, `>=`).
     fn ordering(&self) -> Option<CmpOp> {
-        match self.op {
-            CmpOpKind::Lt => Some(CmpOp::Lt),
-            CmpOpKind::Le => Some(CmpOp::Le),
-            CmpOpKind::Gt => Some(CmpOp::Gt),
-            CmpOpKind::Ge => Some(CmpOp::Ge),
-            _ => None,
-        }
+        self.op.is_ordering().then_some(self.op)
     }
 }

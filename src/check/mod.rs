@@ -27,7 +27,7 @@ pub use meta::{KEYS as META_KEYS, LEVEL, RELATED, STATUS, TACTICS};
 
 use crate::catalog::{Catalog, FieldType, Source};
 use crate::ir::{self, CmpOp, Number, Quant, Span, StrOp, Test};
-use crate::syntax::ast::{self, CmpKind, CmpOpKind, ListOperand, Literal, StrOpKind};
+use crate::syntax::ast::{self, CmpKind, ListOperand, Literal, StrOpKind};
 
 /// One file given to the checker.
 pub struct FileInput<'a> {

@@ -165,7 +165,7 @@ impl<'a> Checker<'a> {
     ) -> Option<ListVal> {
         let ty = ty.unwrap_or(match items.first() {
             Some(Literal::Num(_)) => ast::ListType::Number,
-            _ => ast::ListType::String,
+            Some(Literal::Str(_) | Literal::Bool(..)) | None => ast::ListType::String,
         });
         if items.is_empty() {
             self.err(

@@ -55,10 +55,9 @@ impl<'a> Checker<'a> {
                 let by: Vec<Option<ir::Field>> = by.iter().map(|b| field(self, b)).collect();
                 let window = dur(self, window);
                 let n = self.threshold_value(f, value);
-                let op = count_op(op.0);
                 Some(ir::Stage::Threshold {
                     distinct,
-                    op,
+                    op: op.0,
                     value: n?,
                     by: by.into_iter().collect::<Option<Vec<_>>>()?,
                     window: window?,
@@ -225,17 +224,5 @@ impl<'a> Checker<'a> {
             }
         }
         out
-    }
-}
-
-/// The count comparison a threshold's operator means.
-fn count_op(op: CmpOpKind) -> ir::CountOp {
-    match op {
-        CmpOpKind::Eq => ir::CountOp::Eq,
-        CmpOpKind::Ne => ir::CountOp::Ne,
-        CmpOpKind::Lt => ir::CountOp::Lt,
-        CmpOpKind::Le => ir::CountOp::Le,
-        CmpOpKind::Gt => ir::CountOp::Gt,
-        CmpOpKind::Ge => ir::CountOp::Ge,
     }
 }

@@ -297,8 +297,8 @@ fn value(p: &ir::Pred) -> Option<Value> {
         Test::NumEq { values } => num(values.first()?.value),
         Test::NumCmp { op, value } => num(match op {
             CmpOp::Lt => value.value - 1.0,
-            CmpOp::Gt => value.value + 1.0,
-            CmpOp::Le | CmpOp::Ge => value.value,
+            CmpOp::Gt | CmpOp::Ne => value.value + 1.0,
+            CmpOp::Le | CmpOp::Ge | CmpOp::Eq => value.value,
         }),
         Test::BoolEq { value } => json!(value),
         Test::Exists | Test::FieldEq { .. } => match p.field.ty {

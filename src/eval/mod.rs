@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use crate::ir::{CmpOp, Expr, Pred, Quant, StrOp, Test};
+use crate::ir::{Expr, Pred, Quant, Test};
 
 pub use text::{expr_to_string, glob_to_regex, portable_regex};
 
@@ -194,12 +194,7 @@ impl Evaluator {
                 let hay = if *cased { v.to_string() } else { fold(&v) };
                 let one = |needle: &String| {
                     let n = if *cased { needle.clone() } else { fold(needle) };
-                    match op {
-                        StrOp::Eq => hay == n,
-                        StrOp::Contains => hay.contains(&n),
-                        StrOp::StartsWith => hay.starts_with(&n),
-                        StrOp::EndsWith => hay.ends_with(&n),
-                    }
+                    op.holds(&hay, &n)
                 };
                 match quant {
                     Quant::Any => values.iter().any(one),
@@ -235,12 +230,9 @@ impl Evaluator {
             Test::NumEq { values } => {
                 number_of(event, name).is_some_and(|x| values.iter().any(|v| v.value == x))
             }
-            Test::NumCmp { op, value } => number_of(event, name).is_some_and(|x| match op {
-                CmpOp::Lt => x < value.value,
-                CmpOp::Le => x <= value.value,
-                CmpOp::Gt => x > value.value,
-                CmpOp::Ge => x >= value.value,
-            }),
+            Test::NumCmp { op, value } => {
+                number_of(event, name).is_some_and(|x| op.holds(x, value.value))
+            }
             Test::BoolEq { value } => bool_of(event, name) == Some(*value),
             Test::FieldEq { other, cased } => {
                 if p.field.ty == crate::catalog::FieldType::Number {

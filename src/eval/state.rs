@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::stage::{alert_with_key, key_of, relevant, Alert};
 use super::Evaluator;
-use crate::ir::{CountOp, Field, Rule, Stage};
+use crate::ir::{CmpOp, Field, Rule, Stage};
 
 /// A stage's accumulated state.
 pub struct State {
@@ -28,7 +28,7 @@ pub struct State {
 enum Kind {
     Threshold {
         distinct: Option<Field>,
-        op: CountOp,
+        op: CmpOp,
         n: u64,
         by: Vec<Field>,
         window_ms: i64,
@@ -309,7 +309,7 @@ impl State {
 
 fn threshold_alerts(
     distinct: bool,
-    op: CountOp,
+    op: CmpOp,
     n: u64,
     by: &[Field],
     groups: BTreeMap<(i64, Vec<String>), (u64, BTreeSet<String>)>,

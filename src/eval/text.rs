@@ -68,9 +68,7 @@ pub fn expr_to_string(e: &Expr) -> String {
                             return format!("{f} =={} {}", cs(*cased), quote(&values[0]))
                         }
                         StrOp::Eq => return format!("{f} in{} {}", cs(*cased), list(values)),
-                        StrOp::Contains => "contains",
-                        StrOp::StartsWith => "startswith",
-                        StrOp::EndsWith => "endswith",
+                        named => named.keyword(),
                     };
                     if values.len() == 1 {
                         format!("{f} {word}{} {}", cs(*cased), quote(&values[0]))

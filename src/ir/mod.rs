@@ -82,49 +82,6 @@ impl Duration {
     }
 }
 
-/// A comparison of an aggregate with a number.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-pub enum CountOp {
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
-}
-
-impl CountOp {
-    /// The operator as written.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            CountOp::Eq => "==",
-            CountOp::Ne => "!=",
-            CountOp::Lt => "<",
-            CountOp::Le => "<=",
-            CountOp::Gt => ">",
-            CountOp::Ge => ">=",
-        }
-    }
-
-    /// Apply to two counts.
-    pub fn holds(self, a: u64, b: u64) -> bool {
-        match self {
-            CountOp::Eq => a == b,
-            CountOp::Ne => a != b,
-            CountOp::Lt => a < b,
-            CountOp::Le => a <= b,
-            CountOp::Gt => a > b,
-            CountOp::Ge => a >= b,
-        }
-    }
-}
-
 /// A stateful stage over the events that match a rule's expression.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub enum Stage {
@@ -132,8 +89,8 @@ pub enum Stage {
     Threshold {
         /// `None` for a count of events; a field for a count of its distinct values.
         distinct: Option<Field>,
-        /// The comparison.
-        op: CountOp,
+        /// The comparison of the count with `value`.
+        op: CmpOp,
         /// The number.
         value: u64,
         /// Grouping fields (may be empty).
@@ -324,6 +281,59 @@ pub enum StrOp {
     EndsWith,
 }
 
+impl StrOp {
+    /// Every string operation, in the order above.
+    pub const ALL: [StrOp; 4] = [
+        StrOp::Eq,
+        StrOp::Contains,
+        StrOp::StartsWith,
+        StrOp::EndsWith,
+    ];
+
+    /// The operation as the rule language writes it (`==` for whole-value equality).
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            StrOp::Eq => "==",
+            StrOp::Contains => "contains",
+            StrOp::StartsWith => "startswith",
+            StrOp::EndsWith => "endswith",
+        }
+    }
+
+    /// What the operation tests, in a few words (editor completion).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            StrOp::Eq => "equal (case-insensitive unless `cased`)",
+            StrOp::Contains => "holds the text",
+            StrOp::StartsWith => "begins with the text",
+            StrOp::EndsWith => "ends with the text",
+        }
+    }
+
+    /// Whether `value` passes the test against `needle` (both already case-folded for a
+    /// caseless test): the meaning every target writes.
+    pub fn holds(self, value: &str, needle: &str) -> bool {
+        match self {
+            StrOp::Eq => value == needle,
+            StrOp::Contains => value.contains(needle),
+            StrOp::StartsWith => value.starts_with(needle),
+            StrOp::EndsWith => value.ends_with(needle),
+        }
+    }
+
+    /// Whether the value must begin and end where the needle does, as
+    /// `(at the start, at the end)`: how the test reads as an unanchored regex search of the
+    /// escaped needle (`(true, false)` for a prefix: `^needle`).
+    pub fn anchors(self) -> (bool, bool) {
+        match self {
+            StrOp::Eq => (true, true),
+            StrOp::Contains => (false, false),
+            StrOp::StartsWith => (true, false),
+            StrOp::EndsWith => (false, true),
+        }
+    }
+}
+
 /// Whether any or all values must match.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub enum Quant {
@@ -333,9 +343,17 @@ pub enum Quant {
     All,
 }
 
-/// A numeric comparison operator.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+/// A comparison operator: the one operator set of the rule language (`==`, `!=`, `<`, `<=`,
+/// `>`, `>=`). The syntax tree, the checker, number orderings ([`Test::NumCmp`]), stage
+/// counts ([`Stage::Threshold`]) and the evaluator all hold this type; each target spells it
+/// itself (one exhaustive table per target), so a new operator is refused by the compiler
+/// until every target has decided how to write it.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Hash)]
 pub enum CmpOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
     /// `<`
     Lt,
     /// `<=`
@@ -347,13 +365,58 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
-    /// The operator as written in the rule language (and in KQL and SPL `where`).
+    /// Every operator, in the order above.
+    pub const ALL: [CmpOp; 6] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ];
+
+    /// The operator as written in the rule language.
     pub fn symbol(self) -> &'static str {
         match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
             CmpOp::Lt => "<",
             CmpOp::Le => "<=",
             CmpOp::Gt => ">",
             CmpOp::Ge => ">=",
+        }
+    }
+
+    /// Whether `a <op> b` holds.
+    pub fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            CmpOp::Eq => a == b,
+            CmpOp::Ne => a != b,
+            CmpOp::Lt => a < b,
+            CmpOp::Le => a <= b,
+            CmpOp::Gt => a > b,
+            CmpOp::Ge => a >= b,
+        }
+    }
+
+    /// The operator that holds exactly when this one does not (on two values that are
+    /// ordered: `!(a < b)` is `a >= b`).
+    pub fn negate(self) -> CmpOp {
+        match self {
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+        }
+    }
+
+    /// Whether the operator orders (`<`, `<=`, `>`, `>=`) rather than tests equality.
+    pub fn is_ordering(self) -> bool {
+        match self {
+            CmpOp::Eq | CmpOp::Ne => false,
+            CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => true,
         }
     }
 }
@@ -434,7 +497,8 @@ pub enum Test {
         /// The values (at least one).
         values: Vec<Number>,
     },
-    /// Numeric ordering.
+    /// A number compared with a value. The checker writes orderings here and `==`/`!=` as
+    /// [`Test::NumEq`] (and its negation); every target writes all six operators.
     NumCmp {
         /// The operator.
         op: CmpOp,
@@ -505,4 +569,35 @@ pub fn without_spans(v: &impl Serialize) -> serde_json::Value {
     let mut v = serde_json::to_value(v).unwrap_or_default();
     strip(&mut v);
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CmpOp;
+    use crate::syntax::ast::{CmpKind, Expr};
+
+    #[test]
+    fn a_negated_operator_holds_exactly_where_the_operator_does_not() {
+        for op in CmpOp::ALL {
+            assert_eq!(op.negate().negate(), op);
+            for (a, b) in [(1, 2), (2, 2), (3, 2)] {
+                assert_eq!(op.negate().holds(a, b), !op.holds(a, b), "{op:?} {a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_operator_is_parsed_back_from_its_spelling() {
+        for op in CmpOp::ALL {
+            let e = crate::syntax::parse_expr(&format!("N {} 5", op.symbol())).expect("parses");
+            let Expr::Cmp(c) = e else {
+                panic!("{op:?}: not a comparison")
+            };
+            let CmpKind::Compare { op: (got, _), .. } = c.kind else {
+                panic!("{op:?}: not a compare")
+            };
+            assert_eq!(got, op);
+            assert_eq!(op.is_ordering(), !matches!(op, CmpOp::Eq | CmpOp::Ne));
+        }
+    }
 }

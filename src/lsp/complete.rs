@@ -18,10 +18,7 @@ use super::workspace::Workspace;
 
 /// The operators a field of this type takes, with what each means (`None`: unknown type).
 pub fn operators(ty: Option<FieldType>) -> Vec<(&'static str, &'static str)> {
-    const EQ: [(&str, &str); 2] = [
-        ("==", "equal (case-insensitive unless `cased`)"),
-        ("!=", "not equal"),
-    ];
+    const EQ: [(&str, &str); 2] = [("==", crate::ir::StrOp::Eq.summary()), ("!=", "not equal")];
     const PRESENCE: [(&str, &str); 2] = [
         ("exists", "present and not empty"),
         ("missing", "absent or empty"),
@@ -30,13 +27,9 @@ pub fn operators(ty: Option<FieldType>) -> Vec<(&'static str, &'static str)> {
         ("in", "equal to an element of a list"),
         ("not in", "equal to no element of a list"),
     ];
-    const TEXT: [(&str, &str); 5] = [
-        ("contains", "holds the text"),
-        ("startswith", "begins with the text"),
-        ("endswith", "ends with the text"),
-        ("like", "matches the glob (`*`, `?`) over the whole value"),
-        ("matches", "the regular expression is found in the value"),
-    ];
+    let text: Vec<(&str, &str)> = ast::StrOpKind::all()
+        .map(|op| (op.keyword(), op.summary()))
+        .collect();
     const ORDER: [(&str, &str); 4] = [
         ("<", "less than"),
         ("<=", "at most"),
@@ -46,18 +39,21 @@ pub fn operators(ty: Option<FieldType>) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
     match ty {
         Some(FieldType::String) => {
-            out.extend(EQ.iter().chain(&LIST).chain(&TEXT));
+            out.extend(EQ.iter().chain(&LIST).chain(&text));
         }
         Some(FieldType::Ip) => {
             out.extend(EQ.iter().chain(&LIST));
             out.push(("in cidr", "inside one of the networks"));
-            out.extend(&TEXT);
+            out.extend(&text);
         }
         Some(FieldType::Number) => out.extend(EQ.iter().chain(&ORDER).chain(&LIST)),
         Some(FieldType::Bool) => out.extend(&EQ),
-        Some(FieldType::Json) => out.push(TEXT[0]),
+        Some(FieldType::Json) => {
+            let contains = ast::StrOpKind::Text(crate::ir::StrOp::Contains);
+            out.push((contains.keyword(), contains.summary()));
+        }
         None => {
-            out.extend(EQ.iter().chain(&ORDER).chain(&LIST).chain(&TEXT));
+            out.extend(EQ.iter().chain(&ORDER).chain(&LIST).chain(&text));
             out.push(("in cidr", "inside one of the networks"));
         }
     }

@@ -60,7 +60,6 @@ pub const ENTRY_WORDS: &[&str] = &[
     "tests",
     "related",
 ];
-const STR_OPS: &[&str] = &["contains", "startswith", "endswith", "like", "matches"];
 
 /// The context at byte `at` of `text`.
 pub fn at(text: &str, at: usize) -> Context {
@@ -114,7 +113,7 @@ fn want(text: &str, before: &[Tok], start: usize, in_rule: bool) -> Want {
         w.chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && !crate::syntax::RESERVED.contains(&w)
+            && !crate::syntax::reserved().contains(&w)
     };
     match p1 {
         "source" => return Want::Source,
@@ -144,7 +143,8 @@ fn want(text: &str, before: &[Tok], start: usize, in_rule: bool) -> Want {
         "any" | "all" => return Want::List { after_in: false },
         _ => {}
     }
-    if STR_OPS.contains(&p1) || (p1 == "cased" && p2.is_some_and(|w| STR_OPS.contains(&w))) {
+    let str_op = |w: &str| crate::syntax::ast::StrOpKind::all().any(|op| op.keyword() == w);
+    if str_op(p1) || (p1 == "cased" && p2.is_some_and(str_op)) {
         return Want::StrTestValue;
     }
     if p1 == "not" && p2.is_some_and(is_field) && operand_start(p3, before.len() - 1) {

@@ -1,6 +1,6 @@
 //! The syntax tree, as written, with spans. Built by `syntax::build`.
 
-use crate::ir::Span;
+use crate::ir::{CmpOp, Span, StrOp};
 
 /// A parsed file.
 #[derive(Debug, Clone, Default)]
@@ -219,16 +219,43 @@ impl ListOperand {
 /// A string operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StrOpKind {
-    /// `contains`
-    Contains,
-    /// `startswith`
-    StartsWith,
-    /// `endswith`
-    EndsWith,
+    /// `contains`, `startswith`, `endswith`: the IR's text test of that name (never
+    /// [`StrOp::Eq`], which is written `==`).
+    Text(StrOp),
     /// `like`
     Like,
     /// `matches`
     Matches,
+}
+
+impl StrOpKind {
+    /// Every string operator, in the grammar's order: the IR's named text tests, then
+    /// `like` and `matches`.
+    pub fn all() -> impl Iterator<Item = StrOpKind> {
+        StrOp::ALL
+            .into_iter()
+            .filter(|op| *op != StrOp::Eq)
+            .map(StrOpKind::Text)
+            .chain([StrOpKind::Like, StrOpKind::Matches])
+    }
+
+    /// The operator as written.
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            StrOpKind::Text(op) => op.keyword(),
+            StrOpKind::Like => "like",
+            StrOpKind::Matches => "matches",
+        }
+    }
+
+    /// What the operator tests, in a few words (editor completion).
+    pub const fn summary(self) -> &'static str {
+        match self {
+            StrOpKind::Text(op) => op.summary(),
+            StrOpKind::Like => "matches the glob (`*`, `?`) over the whole value",
+            StrOpKind::Matches => "the regular expression is found in the value",
+        }
+    }
 }
 
 /// `any` / `all`.
@@ -238,23 +265,6 @@ pub enum QuantKind {
     Any,
     /// `all`
     All,
-}
-
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOpKind {
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-    /// `<`
-    Lt,
-    /// `<=`
-    Le,
-    /// `>`
-    Gt,
-    /// `>=`
-    Ge,
 }
 
 /// The right-hand side of `==` etc.
@@ -298,7 +308,7 @@ pub enum CmpKind {
     /// `== != < <= > >=`
     Compare {
         /// The operator and its span.
-        op: (CmpOpKind, Span),
+        op: (CmpOp, Span),
         /// `cased` and its span.
         cased: Option<Span>,
         /// The right-hand side.
@@ -375,7 +385,7 @@ pub enum StageDecl {
         /// `None` for `count`, the field for `distinct F`.
         distinct: Option<Ident>,
         /// The comparison.
-        op: (CmpOpKind, Span),
+        op: (CmpOp, Span),
         /// The number.
         value: Num,
         /// Grouping fields.

@@ -7,7 +7,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::{Rule, SyntaxError};
-use crate::ir::Span;
+use crate::ir::{CmpOp, Span, StrOp};
 
 fn span(p: &Pair<Rule>) -> Span {
     let s = p.as_span();
@@ -319,18 +319,18 @@ fn duration(p: &Pair<Rule>) -> Duration {
 }
 
 /// `cmp_op`: its one inner rule names the operator.
-fn cmp_op(p: Pair<Rule>) -> CmpOpKind {
+fn cmp_op(p: Pair<Rule>) -> CmpOp {
     let op = p
         .into_inner()
         .next()
         .expect("grammar: cmp_op has one operator");
     match op.as_rule() {
-        Rule::op_eq => CmpOpKind::Eq,
-        Rule::op_ne => CmpOpKind::Ne,
-        Rule::op_lt => CmpOpKind::Lt,
-        Rule::op_le => CmpOpKind::Le,
-        Rule::op_gt => CmpOpKind::Gt,
-        Rule::op_ge => CmpOpKind::Ge,
+        Rule::op_eq => CmpOp::Eq,
+        Rule::op_ne => CmpOp::Ne,
+        Rule::op_lt => CmpOp::Lt,
+        Rule::op_le => CmpOp::Le,
+        Rule::op_gt => CmpOp::Gt,
+        Rule::op_ge => CmpOp::Ge,
         r => unreachable!("grammar: cmp_op holds only operator rules, not {r:?}"),
     }
 }
@@ -342,9 +342,9 @@ fn str_op(p: Pair<Rule>) -> StrOpKind {
         .next()
         .expect("grammar: str_op has one operator");
     match op.as_rule() {
-        Rule::op_contains => StrOpKind::Contains,
-        Rule::op_startswith => StrOpKind::StartsWith,
-        Rule::op_endswith => StrOpKind::EndsWith,
+        Rule::op_contains => StrOpKind::Text(StrOp::Contains),
+        Rule::op_startswith => StrOpKind::Text(StrOp::StartsWith),
+        Rule::op_endswith => StrOpKind::Text(StrOp::EndsWith),
         Rule::op_like => StrOpKind::Like,
         Rule::op_matches => StrOpKind::Matches,
         r => unreachable!("grammar: str_op holds only operator rules, not {r:?}"),
@@ -485,10 +485,11 @@ fn primary(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Expr {
                 .expect("grammar: keyword has string");
             Expr::Keyword(string(s, errors), sp)
         }
-        _ => {
+        Rule::cond_ref => {
             let i = p.into_inner().next().expect("grammar: cond_ref has ident");
             Expr::Ref(ident(i))
         }
+        r => unreachable!("grammar: a primary is a paren, comparison, keyword or name, not {r:?}"),
     }
 }
 
@@ -502,7 +503,8 @@ fn comparison(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Comparison {
         Rule::presence => presence(test),
         Rule::membership => membership(test, errors),
         Rule::string_test => string_test(test, errors),
-        _ => compare(test, errors),
+        Rule::compare => compare(test, errors),
+        r => unreachable!("grammar: a comparison's test is presence, membership, a string test or a compare, not {r:?}"),
     };
     Comparison {
         field,
@@ -513,10 +515,14 @@ fn comparison(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Comparison {
 
 /// `presence`
 fn presence(p: Pair<Rule>) -> CmpKind {
-    if p.as_str().trim() == "exists" {
-        CmpKind::Exists
-    } else {
-        CmpKind::Missing
+    let kw = p
+        .into_inner()
+        .next()
+        .expect("grammar: presence has a keyword");
+    match kw.as_rule() {
+        Rule::kw_exists => CmpKind::Exists,
+        Rule::kw_missing => CmpKind::Missing,
+        r => unreachable!("grammar: presence is `exists` or `missing`, not {r:?}"),
     }
 }
 
@@ -563,10 +569,10 @@ fn string_test(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CmpKind {
             Rule::str_op => op = Some((str_op(x.clone()), span(&x))),
             Rule::cased => cased = Some(span(&x)),
             Rule::quant => {
-                let q = if x.as_str() == "all" {
-                    QuantKind::All
-                } else {
-                    QuantKind::Any
+                let q = match x.as_str() {
+                    "all" => QuantKind::All,
+                    "any" => QuantKind::Any,
+                    q => unreachable!("grammar: a quantifier is `any` or `all`, not {q:?}"),
                 };
                 quant = Some((q, span(&x)));
             }
@@ -603,7 +609,12 @@ fn compare(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> CmpKind {
                 let f = x.into_inner().next().expect("grammar: field_ref has field");
                 rhs = Some(Operand::Field(ident(f)));
             }
-            _ => rhs = Some(Operand::Lit(literal(x, errors))),
+            r if is_string(r) || matches!(r, Rule::number | Rule::boolean) => {
+                rhs = Some(Operand::Lit(literal(x, errors)))
+            }
+            r => unreachable!(
+                "grammar: a compare holds an operator, `cased` and an operand, not {r:?}"
+            ),
         }
     }
     CmpKind::Compare {
@@ -627,7 +638,8 @@ fn literal(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Literal {
             span: span(&p),
         }),
         Rule::boolean => Literal::Bool(p.as_str() == "true", span(&p)),
-        _ => Literal::Str(string(p, errors)),
+        r if is_string(r) => Literal::Str(string(p, errors)),
+        r => unreachable!("grammar: a literal is a string, number or boolean, not {r:?}"),
     }
 }
 
@@ -651,7 +663,8 @@ fn string(p: Pair<Rule>, errors: &mut Vec<SyntaxError>) -> Str {
     let value = match rule {
         Rule::raw_str => body.as_str().to_string(),
         Rule::triple_str => dedent(&unescape(body.as_str(), span(&body).start, errors)),
-        _ => unescape(body.as_str(), span(&body).start, errors),
+        Rule::plain_str => unescape(body.as_str(), span(&body).start, errors),
+        r => unreachable!("grammar: a string is plain, raw or triple-quoted, not {r:?}"),
     };
     Str { value, span: sp }
 }

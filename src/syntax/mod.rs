@@ -12,27 +12,19 @@ use pest::Parser as _;
 
 use crate::ir::Span;
 
-/// Words that cannot name a field, list or condition (the grammar's `reserved` rule).
-pub const RESERVED: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "cidr",
-    "contains",
-    "startswith",
-    "endswith",
-    "like",
-    "matches",
-    "exists",
-    "missing",
-    "any",
-    "all",
-    "cased",
-    "keyword",
-    "true",
-    "false",
-];
+/// Words that cannot name a field, list or condition: the grammar's `reserved` rule, read
+/// from `grammar/tripline.pest` itself (so a new operator's word is reserved in one place).
+pub fn reserved() -> &'static [&'static str] {
+    static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| {
+        let g = include_str!("../../grammar/tripline.pest");
+        let start = g
+            .find("\nreserved = _{")
+            .expect("the grammar has a reserved rule");
+        let body = &g[start..start + g[start..].find('}').expect("the rule ends")];
+        body.split('"').skip(1).step_by(2).collect()
+    })
+}
 
 /// Whether `s` is an identifier that can name a list or condition: letters, digits and
 /// `_`, not starting with a digit, and not a reserved word.
@@ -41,7 +33,7 @@ pub fn is_ident(s: &str) -> bool {
     cs.next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !RESERVED.contains(&s)
+        && !reserved().contains(&s)
 }
 
 /// The pest parser generated from `grammar/tripline.pest`.
@@ -321,6 +313,18 @@ fn chunks(text: &str) -> Vec<(usize, usize)> {
     starts.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
+/// The string operators as an expected token: "`contains`, `startswith`, ... or `matches`".
+fn str_ops() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let words: Vec<String> = ast::StrOpKind::all()
+            .map(|op| format!("`{}`", op.keyword()))
+            .collect();
+        let (last, rest) = words.split_last().expect("there are string operators");
+        format!("{} or {last}", rest.join(", "))
+    })
+}
+
 fn rule_name(r: &Rule) -> Option<&'static str> {
     Some(match r {
         Rule::EOI => "end of file",
@@ -348,7 +352,7 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
         | Rule::op_startswith
         | Rule::op_endswith
         | Rule::op_like
-        | Rule::op_matches => "`contains`, `startswith`, `endswith`, `like` or `matches`",
+        | Rule::op_matches => str_ops(),
         Rule::compare
         | Rule::cmp_op
         | Rule::op_eq
@@ -490,13 +494,16 @@ mod tests {
 
     #[test]
     fn reserved_words_are_the_grammars() {
-        let g = include_str!("../../grammar/tripline.pest");
-        let start = g
-            .find("\nreserved = _{")
-            .expect("the grammar has a reserved rule");
-        let body = &g[start..start + g[start..].find('}').unwrap()];
-        let words: Vec<&str> = body.split('"').skip(1).step_by(2).collect();
-        assert_eq!(words, RESERVED);
+        for w in ["and", "in", "cased", "false"] {
+            assert!(reserved().contains(&w), "{w}");
+        }
+        for op in ast::StrOpKind::all() {
+            assert!(reserved().contains(&op.keyword()), "{op:?}");
+        }
+        assert_eq!(
+            str_ops(),
+            "`contains`, `startswith`, `endswith`, `like` or `matches`"
+        );
         assert!(is_ident("known_apps") && is_ident("_x1"));
         assert!(!is_ident("in") && !is_ident("1x") && !is_ident("a.b") && !is_ident(""));
     }

@@ -42,6 +42,7 @@ mod expr;
 mod lex;
 mod stage;
 
+use crate::targets::Construct;
 use expr::*;
 use lex::*;
 pub use lex::{quote_ident, quote_string, quote_verbatim};
@@ -51,7 +52,7 @@ use super::logic::{Negation, Node, Style};
 use super::text::{caseful_non_ascii, with_case_insensitive, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
 use crate::catalog::{FieldType, Mapped};
-use crate::ir::{self, Expr, Field, Number, Pred, Quant, StrOp, Test};
+use crate::ir::{self, CmpOp, Expr, Field, Number, Pred, Quant, StrOp, Test};
 
 /// The kql target.
 pub struct Kql;
@@ -305,6 +306,19 @@ const KEYWORDS: &[&str] = &[
 ];
 
 impl Target for Kql {
+    fn refusals(&self) -> &'static [Construct] {
+        &[
+            Construct::SequenceShape,
+            Construct::StageWindow,
+            Construct::StageField,
+            Construct::FieldType,
+            Construct::RegexPattern,
+            Construct::FieldComparison,
+            Construct::LongList,
+            Construct::Artifact,
+        ]
+    }
+
     fn name(&self) -> &'static str {
         "kql"
     }
@@ -1152,6 +1166,9 @@ sources:
         assert_eq!(wh(cmp(CmpOp::Le, "-7")), "| where N <= -7");
         assert_eq!(wh(cmp(CmpOp::Gt, "3.5")), "| where N > 3.5");
         assert_eq!(wh(cmp(CmpOp::Ge, "0")), "| where N >= 0");
+        // The checker writes `==` and `!=` as NumEq; the IR's operator set still holds them.
+        assert_eq!(wh(cmp(CmpOp::Eq, "5")), "| where N == 5");
+        assert_eq!(wh(cmp(CmpOp::Ne, "5")), "| where N != 5");
         assert_eq!(
             wh(not(cmp(CmpOp::Gt, "5"))),
             "| where isnull(N) or not(N > 5)"

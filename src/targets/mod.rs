@@ -8,7 +8,10 @@ use miette::SourceSpan;
 use crate::catalog::Source;
 use crate::ir;
 
+pub use construct::Construct;
+
 pub mod attack;
+pub mod construct;
 pub mod duckdb;
 pub mod guards;
 pub mod kql;
@@ -63,11 +66,13 @@ pub struct Artifact {
 #[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
 pub enum TargetError {
     /// The construct has no exact translation on this target.
-    #[error("{target} cannot express {construct} exactly")]
+    #[error("{target} cannot express {construct} exactly [{kind}]")]
     #[diagnostic(code(tripline::target::unsupported))]
     Unsupported {
         /// The target (and flavour), e.g. `kql (defender)`.
         target: String,
+        /// Which construct of the closed set (its sub-code is shown in brackets).
+        kind: Construct,
         /// The construct, e.g. `a case-sensitive glob`.
         construct: String,
         /// Where the construct is.
@@ -276,6 +281,13 @@ pub trait Target: Sync {
         texts.join("\n")
     }
 
+    /// The constructs this target may refuse (`tripline::target::unsupported`): the
+    /// columns of the capability matrix in `grammar/README.md`. A refusal of a construct not
+    /// listed here fails a debug assertion.
+    fn refusals(&self) -> &'static [Construct] {
+        &[]
+    }
+
     /// How a line comment is written (used to label rules when several go to one stream).
     fn comment(&self, text: &str) -> String;
 
@@ -351,21 +363,35 @@ pub fn by_name(name: &str) -> Option<&'static dyn Target> {
     registry().into_iter().find(|t| t.name() == name)
 }
 
-/// An `Unsupported` error for `pred` on `target`.
+/// An `Unsupported` error: `target` cannot write `construct` (the words of the message), a
+/// case of `kind`.
 pub fn unsupported(
     target: &str,
+    kind: Construct,
     construct: &str,
     span: ir::Span,
     reason: &str,
     help: Option<&str>,
 ) -> TargetError {
+    debug_assert!(
+        declares(target, kind),
+        "{target} refuses {kind}, which its Target::refusals does not list"
+    );
     TargetError::Unsupported {
         target: target.to_string(),
+        kind,
         construct: construct.to_string(),
         span: span.into(),
         reason: reason.to_string(),
         help: help.map(str::to_string),
     }
+}
+
+/// Whether the target named `target` (`kql (defender)`: its name and flavour) lists `kind`
+/// among its refusals; true for a name the registry does not know.
+fn declares(target: &str, kind: Construct) -> bool {
+    let name = target.split(' ').next().unwrap_or(target);
+    by_name(name).is_none_or(|t| t.refusals().contains(&kind))
 }
 
 /// The refusal of a test on a field of a type it does not apply to (`a regular expression
@@ -374,6 +400,7 @@ pub fn type_refusal(target: &str, p: &ir::Pred, what: &str) -> TargetError {
     let ty = p.field.ty.name();
     unsupported(
         target,
+        Construct::FieldType,
         &format!("{what} on the {ty} field `{}`", p.field.name),
         p.span,
         &format!("{what} needs a field of another type than {ty}"),

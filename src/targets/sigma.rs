@@ -24,6 +24,7 @@
 use super::{Ctx, Target, TargetError};
 use crate::catalog::Mapped;
 use crate::ir;
+use crate::targets::Construct;
 
 mod detection;
 mod ids;
@@ -41,6 +42,20 @@ const TARGET: &str = "sigma";
 pub struct Sigma;
 
 impl Target for Sigma {
+    fn refusals(&self) -> &'static [Construct] {
+        &[
+            Construct::StatefulRuleId,
+            Construct::FirstSeenStage,
+            Construct::ThresholdComparison,
+            Construct::ThresholdWithoutKey,
+            Construct::StageField,
+            Construct::FieldName,
+            Construct::MappedExpression,
+            Construct::RegexPattern,
+            Construct::CaseSensitiveFieldComparison,
+        ]
+    }
+
     fn name(&self) -> &'static str {
         "sigma"
     }

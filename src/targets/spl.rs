@@ -79,6 +79,7 @@ use super::guards::Guard;
 use super::logic::{Negation, Node, Style};
 use super::text::{caseful_non_ascii, RegexDialect};
 use super::{unsupported, Artifact, Ctx, Target, TargetError};
+use crate::targets::Construct;
 
 mod artifact;
 mod stage;
@@ -108,6 +109,22 @@ const NUMBER_RE: &str = r"\A-?[0-9]+(?:\.[0-9]+)?\z";
 pub struct Spl;
 
 impl Target for Spl {
+    fn refusals(&self) -> &'static [Construct] {
+        &[
+            Construct::SequenceShape,
+            Construct::StageWindow,
+            Construct::StageField,
+            Construct::FieldName,
+            Construct::MappedExpression,
+            Construct::CaselessNonAscii,
+            Construct::RegexPattern,
+            Construct::Ipv6Cidr,
+            Construct::StringLiteral,
+            Construct::CatalogSetting,
+            Construct::Artifact,
+        ]
+    }
+
     fn name(&self) -> &'static str {
         "spl"
     }
@@ -176,6 +193,7 @@ impl Target for Spl {
         validate(&out).map_err(|m| {
             vec![unsupported(
                 TARGET,
+                Construct::CatalogSetting,
                 "this rule",
                 rule.span,
                 &format!("the generated SPL failed tripline's structural check: {m}"),
@@ -337,6 +355,15 @@ fn push_raw_regex_char(out: &mut String, c: char) {
 /// A glob (`*` any run, `?` one character, nothing else special) as an anchored PCRE body.
 fn glob_to_regex(glob: &str) -> String {
     format!("\\A{}\\z", PCRE.glob_body(glob))
+}
+
+/// A comparison operator as SPL's `where` and `eval` write it: each as the rule language
+/// does. Every operator is named, so a new one is SPL's decision too.
+fn cmp_op(op: ir::CmpOp) -> &'static str {
+    use ir::CmpOp::{Eq, Ge, Gt, Le, Lt, Ne};
+    match op {
+        Eq | Ne | Lt | Le | Gt | Ge => op.symbol(),
+    }
 }
 
 fn describe_char(c: char) -> String {
@@ -587,6 +614,7 @@ fn base_line(rule: &ir::Rule, ctx: &Ctx) -> Result<String, TargetError> {
         if !ok {
             return Err(unsupported(
                 TARGET,
+                Construct::CatalogSetting,
                 &format!("the index name `{}`", index.escape_debug()),
                 rule.span,
                 "an index name may only hold letters, digits, `_`, `-` and `*`",
@@ -598,6 +626,7 @@ fn base_line(rule: &ir::Rule, ctx: &Ctx) -> Result<String, TargetError> {
     if line.is_empty() || line.contains('\n') || !base_is_plain_search(&line) {
         return Err(unsupported(
             TARGET,
+            Construct::CatalogSetting,
             "the catalog's base search",
             rule.span,
             "the base search must be one line of search terms, without `|` or backticks",
@@ -804,6 +833,7 @@ fn quote_internal(s: &str) -> Result<String, TargetError> {
     quote_string(s).map_err(|c| {
         unsupported(
             TARGET,
+            Construct::StringLiteral,
             "a string",
             Span::default(),
             &format!("internal: {} in a generated literal", describe_char(c)),
@@ -841,6 +871,7 @@ fn where_field(field: &Field, span: Span) -> Result<String, TargetError> {
         Mapped::Column(name) => quote_field(&name).map_err(|reason| {
             unsupported(
                 TARGET,
+                Construct::FieldName,
                 &format!("the field `{}`", name.escape_debug()),
                 span,
                 &reason,
@@ -851,6 +882,7 @@ fn where_field(field: &Field, span: Span) -> Result<String, TargetError> {
             if let Some(c) = text.chars().find(|&c| c == '`' || c.is_control()) {
                 return Err(unsupported(
                     TARGET,
+                    Construct::MappedExpression,
                     &format!("the mapped expression for `{}`", field.name),
                     span,
                     &format!("it contains {}", describe_char(c)),
@@ -865,6 +897,7 @@ fn where_field(field: &Field, span: Span) -> Result<String, TargetError> {
 fn fold_refusal(c: char, span: Span) -> TargetError {
     unsupported(
         TARGET,
+        Construct::CaselessNonAscii,
         "a case-insensitive comparison with a non-ASCII letter",
         span,
         &format!(
@@ -915,37 +948,8 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             let body = Node::atom(format!("match({subject}, {})", quote_internal(&re)?));
             Ok(guarded(vec![not_null(&f)], body, neg))
         }
-        Test::Regex { pattern, cased } => {
-            // The language's \d, \w, \s are ASCII, as in PCRE; spell them out anyway so the
-            // pattern means the same under PCRE's UCP option.
-            let pattern = &crate::ir::regex::ascii_classes(pattern, false);
-            let re = translate_regex(pattern, *cased).map_err(|(construct, reason)| {
-                unsupported(TARGET, &construct, span, &reason, None)
-            })?;
-            let body = Node::atom(format!("match({f}, {})", quote_internal(&re)?));
-            Ok(guarded(vec![not_null(&f), non_empty(&f)], body, neg))
-        }
-        Test::Cidr { nets } => {
-            if !CIDRMATCH_IPV6 {
-                if let Some(n) = nets.iter().find(|n| matches!(n, ipnet::IpNet::V6(_))) {
-                    return Err(unsupported(
-                        TARGET,
-                        &format!("the IPv6 network {n}"),
-                        span,
-                        "cidrmatch() is not trusted with IPv6 in this build",
-                        None,
-                    ));
-                }
-            }
-            let mut parts = Vec::new();
-            for n in nets {
-                parts.push(Node::atom(format!(
-                    "cidrmatch({}, {f})",
-                    quote_internal(&n.to_string())?
-                )));
-            }
-            Ok(guarded(vec![not_null(&f)], w_or(parts), neg))
-        }
+        Test::Regex { pattern, cased } => where_regex(&f, pattern, *cased, span, neg),
+        Test::Cidr { nets } => where_cidr(&f, nets, span, neg),
         Test::NumEq { values } => {
             let parts = values
                 .iter()
@@ -954,7 +958,7 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             Ok(guarded(vec![not_null(&f), numeric(&f)?], w_or(parts), neg))
         }
         Test::NumCmp { op, value } => {
-            let body = Node::bare(format!("tonumber({f}){}{}", op.symbol(), value.text));
+            let body = Node::bare(format!("tonumber({f}){}{}", cmp_op(*op), value.text));
             Ok(guarded(vec![not_null(&f), numeric(&f)?], body, neg))
         }
         Test::BoolEq { value } => {
@@ -974,6 +978,55 @@ fn where_pred(p: &Pred, neg: bool) -> Result<W, TargetError> {
             Ok(guarded(guards, body, neg))
         }
     }
+}
+
+/// `matches` in `where`: `match()` with the pattern in PCRE's dialect.
+fn where_regex(
+    f: &str,
+    pattern: &str,
+    cased: bool,
+    span: Span,
+    neg: bool,
+) -> Result<W, TargetError> {
+    // The language's \d, \w, \s are ASCII, as in PCRE; spell them out anyway so the
+    // pattern means the same under PCRE's UCP option.
+    let pattern = &crate::ir::regex::ascii_classes(pattern, false);
+    let re = translate_regex(pattern, cased).map_err(|(construct, reason)| {
+        unsupported(
+            TARGET,
+            Construct::RegexPattern,
+            &construct,
+            span,
+            &reason,
+            None,
+        )
+    })?;
+    let body = Node::atom(format!("match({f}, {})", quote_internal(&re)?));
+    Ok(guarded(vec![not_null(f), non_empty(f)], body, neg))
+}
+
+/// `in cidr` in `where`: one `cidrmatch()` per network.
+fn where_cidr(f: &str, nets: &[ipnet::IpNet], span: Span, neg: bool) -> Result<W, TargetError> {
+    if !CIDRMATCH_IPV6 {
+        if let Some(n) = nets.iter().find(|n| matches!(n, ipnet::IpNet::V6(_))) {
+            return Err(unsupported(
+                TARGET,
+                Construct::Ipv6Cidr,
+                &format!("the IPv6 network {n}"),
+                span,
+                "cidrmatch() is not trusted with IPv6 in this build",
+                None,
+            ));
+        }
+    }
+    let mut parts = Vec::new();
+    for n in nets {
+        parts.push(Node::atom(format!(
+            "cidrmatch({}, {f})",
+            quote_internal(&n.to_string())?
+        )));
+    }
+    Ok(guarded(vec![not_null(f)], w_or(parts), neg))
 }
 
 /// `exists` / `missing`: present and not the empty string.
@@ -1032,12 +1085,8 @@ fn str_body(
             });
         }
     }
-    let (pre, post) = match op {
-        StrOp::Eq => ("\\A", "\\z"),
-        StrOp::Contains => ("", ""),
-        StrOp::StartsWith => ("\\A", ""),
-        StrOp::EndsWith => ("", "\\z"),
-    };
+    let (start, end) = op.anchors();
+    let (pre, post) = (if start { "\\A" } else { "" }, if end { "\\z" } else { "" });
     let lits: Vec<String> = vals.iter().map(|v| escape_regex_literal(v)).collect();
     let call = |body: &str| -> Result<W, TargetError> {
         Ok(Node::atom(format!(

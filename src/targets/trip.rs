@@ -6,6 +6,7 @@
 
 use crate::catalog::Mapped;
 use crate::ir::{self, Expr, Quant, StrOp, Test};
+use crate::targets::Construct;
 
 use super::{unsupported, Ctx, Target, TargetError};
 
@@ -15,6 +16,16 @@ pub struct Trip;
 const TARGET: &str = "trip";
 
 impl Target for Trip {
+    fn refusals(&self) -> &'static [Construct] {
+        &[
+            Construct::StatefulStage,
+            Construct::FieldName,
+            Construct::EqualsAll,
+            Construct::LogSource,
+            Construct::RuleMetadata,
+        ]
+    }
+
     fn name(&self) -> &'static str {
         "trip"
     }
@@ -37,6 +48,7 @@ impl Target for Trip {
         if !is_dotted(ctx.source_name) {
             errors.push(unsupported(
                 TARGET,
+                Construct::LogSource,
                 &format!("the log source `{}`", ctx.source_name),
                 span,
                 "a rule's `source` names a catalog source; this one is a placeholder for a logsource the catalog does not have",
@@ -46,6 +58,7 @@ impl Target for Trip {
         if let Some(st) = &rule.stage {
             errors.push(unsupported(
                 TARGET,
+                Construct::StatefulStage,
                 "a stateful stage",
                 st.span(),
                 "the .trip writer writes single-event rules",
@@ -64,6 +77,7 @@ impl Target for Trip {
             if value.trim().is_empty() {
                 errors.push(unsupported(
                     TARGET,
+                    Construct::RuleMetadata,
                     &format!("a rule without `{key}`"),
                     span,
                     &format!("a .trip rule needs `{key}`"),
@@ -185,10 +199,11 @@ fn field_name(f: &ir::Field, span: ir::Span, errors: &mut Vec<TargetError>) -> S
     if !is_dotted(&name)
         || name
             .split('.')
-            .any(|s| crate::syntax::RESERVED.contains(&s))
+            .any(|s| crate::syntax::reserved().contains(&s))
     {
         errors.push(unsupported(
             TARGET,
+            Construct::FieldName,
             &format!("the field name `{name}`"),
             span,
             "a .trip field name is dotted identifiers (letters, digits, `_`) and not a keyword",
@@ -251,6 +266,7 @@ fn write_pred(p: &ir::Pred, out: &mut String, errors: &mut Vec<TargetError>) {
             (_, Quant::All) => {
                 errors.push(unsupported(
                     TARGET,
+                    Construct::EqualsAll,
                     "equality with all of several values",
                     p.span,
                     "the language has no `== all [...]`",
@@ -265,12 +281,7 @@ fn write_pred(p: &ir::Pred, out: &mut String, errors: &mut Vec<TargetError>) {
             quant,
             cased: c,
         } => {
-            let word = match op {
-                StrOp::Contains => "contains",
-                StrOp::StartsWith => "startswith",
-                StrOp::EndsWith => "endswith",
-                StrOp::Eq => "==",
-            };
+            let word = op.keyword();
             match (values.as_slice(), quant) {
                 ([v], Quant::Any) => format!("{f} {word} {}{}", cased(*c), lit(v)),
                 (_, Quant::Any) => format!("{f} {word} {}any {}", cased(*c), list(values)),

@@ -65,6 +65,7 @@
 //! keeps every column of its table. A stateful rule's query summarises them away, which
 //! Defender rejects, so its artifact is refused (`tripline::target::unsupported`).
 
+use crate::targets::Construct;
 use serde::Serialize;
 
 use crate::catalog::{Entity, Mapped};
@@ -395,6 +396,24 @@ fn minutes(m: u64) -> String {
     Duration { seconds: m * 60 }.text()
 }
 
+/// Sentinel's refusal of an analytics rule (the query itself compiled).
+fn sentinel_refusal(
+    construct: &str,
+    span: ir::Span,
+    reason: &str,
+    help: Option<&str>,
+) -> Vec<TargetError> {
+    let kind = Construct::Artifact;
+    vec![unsupported(
+        "kql (sentinel)",
+        kind,
+        construct,
+        span,
+        reason,
+        help,
+    )]
+}
+
 /// The Sentinel analytics rule for a rule compiled to `query` on `table`.
 pub(super) fn sentinel(
     rule: &ir::Rule,
@@ -416,8 +435,7 @@ pub(super) fn sentinel(
     }
     let chars = query.chars().count();
     if chars > MAX_QUERY_CHARS {
-        return Err(vec![unsupported(
-            "kql (sentinel)",
+        return Err(sentinel_refusal(
             "a Sentinel scheduled analytics rule for this query",
             rule.span,
             &format!(
@@ -425,16 +443,15 @@ pub(super) fn sentinel(
                  {MAX_QUERY_CHARS}"
             ),
             Some("split the rule, or move long lists into a watchlist or function"),
-        )]);
+        ));
     }
     let (frequency, period) = sentinel_schedule(rule.stage.as_ref()).map_err(|reason| {
-        vec![unsupported(
-            "kql (sentinel)",
+        sentinel_refusal(
             "a Sentinel scheduled analytics rule for this stage",
             rule.stage.as_ref().map_or(rule.span, Stage::span),
             &reason,
             Some("compile the bare query (without --artifact) and schedule it by hand"),
-        )]
+        )
     })?;
     let connector = CONNECTORS.iter().find(|(t, _)| *t == table);
     let doc = SentinelRule {
@@ -470,13 +487,12 @@ pub(super) fn sentinel(
         kind: "Scheduled",
     };
     let mut text = crate::yaml::to_string(&doc).map_err(|e| {
-        vec![unsupported(
-            "kql (sentinel)",
+        sentinel_refusal(
             "a Sentinel scheduled analytics rule",
             rule.span,
             &format!("the YAML could not be written: {e}"),
             None,
-        )]
+        )
     })?;
     if connector.is_none() {
         let line = "requiredDataConnectors: []\n";
@@ -523,6 +539,7 @@ pub(super) fn defender(
     if let Some(stage) = &rule.stage {
         return Err(vec![unsupported(
             "kql (defender)",
+            Construct::Artifact,
             "a Defender custom detection for a stateful rule",
             stage.span(),
             "a custom detection's query must return `Timestamp` and `ReportId`, and this \

@@ -109,11 +109,12 @@ impl Emitter<'_> {
     pub(super) fn refuse(
         &self,
         p: &Pred,
+        kind: Construct,
         construct: &str,
         reason: &str,
         help: Option<&str>,
     ) -> TargetError {
-        unsupported(self.target, construct, p.span, reason, help)
+        unsupported(self.target, kind, construct, p.span, reason, help)
     }
 
     pub(super) fn type_refusal(&self, p: &Pred, what: &str) -> TargetError {
@@ -168,7 +169,7 @@ impl Emitter<'_> {
                 if ty != FieldType::Number {
                     return Err(self.type_refusal(p, "a numeric comparison"));
                 }
-                let plain = format!("{f} {} {}", op.symbol(), number_text(value));
+                let plain = format!("{f} {} {}", cmp_op(*op), number_text(value));
                 let negd = format!("not({plain})");
                 Ok(nullable(&f, plain, negd, negated, two_valued))
             }
@@ -226,6 +227,7 @@ impl Emitter<'_> {
         let hir = regex_syntax::Parser::new().parse(&pattern).map_err(|e| {
             self.refuse(
                 p,
+                Construct::RegexPattern,
                 "this regular expression",
                 &format!("it does not parse: {e}"),
                 None,
@@ -235,6 +237,7 @@ impl Emitter<'_> {
         if groups > MAX_REGEX_GROUPS {
             return Err(self.refuse(
                 p,
+                Construct::RegexPattern,
                 &format!("a regular expression with more than {MAX_REGEX_GROUPS} groups"),
                 &format!("this pattern has {groups} capture groups; `matches regex` allows at most {MAX_REGEX_GROUPS}"),
                 Some("use non-capturing groups `(?:...)`"),
@@ -260,6 +263,7 @@ impl Emitter<'_> {
         if values.len() > MAX_IN_VALUES {
             return Err(self.refuse(
                 p,
+                Construct::LongList,
                 &format!("an `in` list of more than {MAX_IN_VALUES} values"),
                 &format!("this list has {} values", values.len()),
                 None,
@@ -343,6 +347,7 @@ impl Emitter<'_> {
         } else {
             Err(self.refuse(
                 p,
+                Construct::FieldComparison,
                 &format!(
                     "a comparison of the {} field `{}` with the {} field `{}`",
                     ty.name(),
@@ -373,13 +378,9 @@ impl Emitter<'_> {
             .map(String::as_str)
             .partition(|v| cased || !needs_unicode_fold(v));
         let regex_of = |v: &str| -> String {
-            let lit = regex_literal(v);
-            match op {
-                StrOp::Eq => format!("^{lit}$"),
-                StrOp::Contains => lit,
-                StrOp::StartsWith => format!("^{lit}"),
-                StrOp::EndsWith => format!("{lit}$"),
-            }
+            let (start, end) = op.anchors();
+            let (pre, post) = (if start { "^" } else { "" }, if end { "$" } else { "" });
+            format!("{pre}{}{post}", regex_literal(v))
         };
         let fold_term = |vs: &[&str]| -> Term {
             let alts: Vec<String> = vs.iter().map(|v| regex_of(v)).collect();
@@ -392,6 +393,7 @@ impl Emitter<'_> {
             if ops.len() > MAX_IN_VALUES {
                 return Err(self.refuse(
                     p,
+                    Construct::LongList,
                     &format!("an `in` list of more than {MAX_IN_VALUES} values"),
                     &format!("this list has {} values", ops.len()),
                     None,

@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// A comparison operator as KQL writes it (in `where` and after `summarize`): each as the
+/// rule language does. Every operator is named, so a new one is KQL's decision too.
+pub(super) fn cmp_op(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq | CmpOp::Ne | CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => op.symbol(),
+    }
+}
+
 /// A KQL string literal `"..."` holding exactly `s`.
 ///
 /// Escapes `\` as `\\`, `"` as `\"`, newline, carriage return and tab as `\n`, `\r`, `\t`,

@@ -76,7 +76,8 @@
 
 use super::{field_text, quote_ident, Emitter};
 use crate::catalog::FieldType;
-use crate::ir::{CountOp, Duration, Expr, Field, Span, Stage, Step, Test};
+use crate::ir::{CmpOp, Duration, Expr, Field, Span, Stage, Step, Test};
+use crate::targets::Construct;
 use crate::targets::{unsupported, Ctx, TargetError};
 
 /// The longest timespan KQL holds (2^63 - 1 ticks of 100 ns), in whole seconds.
@@ -195,8 +196,14 @@ struct StageEmitter<'a> {
 }
 
 impl StageEmitter<'_> {
-    fn refuse(&self, construct: &str, reason: &str, help: Option<&str>) -> TargetError {
-        unsupported(self.inp.em.target, construct, self.span, reason, help)
+    fn refuse(
+        &self,
+        kind: Construct,
+        construct: &str,
+        reason: &str,
+        help: Option<&str>,
+    ) -> TargetError {
+        unsupported(self.inp.em.target, kind, construct, self.span, reason, help)
     }
 
     /// `f` with its mapping for this target (kept when the mapping pass already set it).
@@ -215,6 +222,7 @@ impl StageEmitter<'_> {
                 ..f.clone()
             }),
             Err(why) => Err(self.refuse(
+                Construct::StageField,
                 &format!("the field `{}`", f.name),
                 &format!("the field is not available on this target: {why}"),
                 None,
@@ -248,6 +256,7 @@ impl StageEmitter<'_> {
     fn key(&self, f: &Field, reserved: &[String]) -> Result<Key, TargetError> {
         if reserved.contains(&f.name) {
             return Err(self.refuse(
+                Construct::StageField,
                 &format!("a stage field named `{}`", f.name),
                 &format!(
                     "the query's own column `{}` has this name, so the two would clash",
@@ -258,6 +267,7 @@ impl StageEmitter<'_> {
         }
         if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
             return Err(self.refuse(
+                Construct::StageField,
                 &format!("the json field `{}` as a stage key", f.name),
                 why,
                 None,
@@ -275,6 +285,7 @@ impl StageEmitter<'_> {
     fn timespan(&self, d: Duration, errors: &mut Vec<TargetError>) -> String {
         if d.seconds > MAX_TIMESPAN_SECONDS {
             errors.push(self.refuse(
+                Construct::StageWindow,
                 &format!("a duration of {}", d.text()),
                 &format!(
                     "KQL's longest timespan is {MAX_TIMESPAN_SECONDS} seconds (about 29,000 years)"
@@ -290,7 +301,7 @@ impl StageEmitter<'_> {
     fn threshold(
         &self,
         distinct: Option<&Field>,
-        op: CountOp,
+        op: CmpOp,
         n: u64,
         by: &[Field],
         window: Duration,
@@ -337,7 +348,10 @@ impl StageEmitter<'_> {
             out.push_str(&format!("| summarize count_ = count() by {group}\n"));
             ("count_", "['count']")
         };
-        out.push_str(&format!("| where {figure} {} {n}\n", op.symbol()));
+        out.push_str(&format!(
+            "| where {figure} {} {n}\n",
+            super::lex::cmp_op(op)
+        ));
         out.push_str(&format!(
             "| project {}, {column} = {figure}\n",
             list(&names, "window_start")
@@ -371,6 +385,7 @@ impl StageEmitter<'_> {
         };
         if total.seconds > cap.seconds {
             errors.push(self.refuse(
+                Construct::StageWindow,
                 &format!("a first-seen stage over more than {}", cap.text()),
                 &format!(
                     "baseline + window is {}, but {product} {}",
@@ -430,6 +445,7 @@ impl StageEmitter<'_> {
         let keys = self.keys(by, &reserved, &mut errors);
         if keys.is_empty() && errors.is_empty() {
             errors.push(self.refuse(
+                Construct::SequenceShape,
                 "a sequence without a `by` key",
                 "the steps are joined on the key",
                 None,
@@ -437,6 +453,7 @@ impl StageEmitter<'_> {
         }
         if steps.is_empty() {
             errors.push(self.refuse(
+                Construct::SequenceShape,
                 "a sequence without steps",
                 "a sequence needs at least one step",
                 None,
@@ -640,6 +657,7 @@ sources:
                 // step fields too); shown here in the same shape.
                 Error::Map(m) => TargetError::Unsupported {
                     target: format!("kql ({flavor})"),
+                    kind: crate::targets::Construct::StageField,
                     construct: format!("the field `{}`", m.field),
                     span: m.span,
                     reason: m.why,

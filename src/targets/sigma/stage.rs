@@ -90,11 +90,12 @@
 //! - a stage field, or a field of a sequence step, that the catalog marks unavailable or
 //!   maps to an expression, or whose Sigma name cannot be written as a field.
 
+use crate::targets::Construct;
 use std::collections::BTreeSet;
 
 use super::detection::{self, Detection};
 use super::{ids, push_head, push_tail, render_rule_as, yaml_scalar, Head, TARGET};
-use crate::ir::{CountOp, Expr, Field, Pred, Rule, Span, Stage, Test};
+use crate::ir::{CmpOp, Expr, Field, Pred, Rule, Span, Stage, Test};
 use crate::targets::{unsupported, Ctx, TargetError};
 
 /// The documents a stateful rule becomes, before the log source is known.
@@ -137,6 +138,7 @@ pub(super) fn build(rule: &Rule, stage: &Stage, ctx: &Ctx) -> Result<Docs, Vec<T
         // The checker only lets rules with a UUID id through; the derived ids need one.
         errors.push(unsupported(
             TARGET,
+            Construct::StatefulRuleId,
             "a stateful rule whose id is not a UUID",
             stage.span(),
             "the ids of the correlation and its detection rules are derived from the rule's id",
@@ -147,6 +149,7 @@ pub(super) fn build(rule: &Rule, stage: &Stage, ctx: &Ctx) -> Result<Docs, Vec<T
         Stage::FirstSeen { span, .. } => {
             errors.push(unsupported(
                 TARGET,
+                Construct::FirstSeenStage,
                 "a first-seen (`new`) stage",
                 *span,
                 "Sigma has no new-value or baseline correlation: its correlation types are \
@@ -187,17 +190,17 @@ pub(super) fn build(rule: &Rule, stage: &Stage, ctx: &Ctx) -> Result<Docs, Vec<T
 }
 
 /// The correlation condition key for a threshold comparison, or why there is none.
-pub(super) fn condition_key(op: CountOp) -> Result<&'static str, String> {
+pub(super) fn condition_key(op: CmpOp) -> Result<&'static str, String> {
     let sliding = "Sigma leaves the window model to the backend and its specification prefers \
                    a time frame not bound to fixed windows; over such a sliding frame the count \
                    runs through 1, 2, 3, ... as a burst builds, so a comparison that is not `>` \
                    or `>=` would alert where the language's epoch-aligned windows do not, and \
                    the other way round";
     match op {
-        CountOp::Gt => Ok("gt"),
-        CountOp::Ge => Ok("gte"),
-        CountOp::Lt | CountOp::Le | CountOp::Eq => Err(sliding.to_string()),
-        CountOp::Ne => Err(format!(
+        CmpOp::Gt => Ok("gt"),
+        CmpOp::Ge => Ok("gte"),
+        CmpOp::Lt | CmpOp::Le | CmpOp::Eq => Err(sliding.to_string()),
+        CmpOp::Ne => Err(format!(
             "{sliding} (and `neq` is not in the published correlation specification)"
         )),
     }
@@ -208,7 +211,7 @@ fn threshold(
     rule: &Rule,
     ctx: &Ctx,
     distinct: Option<&Field>,
-    op: CountOp,
+    op: CmpOp,
     value: u64,
     by: &[Field],
     window: crate::ir::Duration,
@@ -220,6 +223,7 @@ fn threshold(
         Err(reason) => {
             errors.push(unsupported(
                 TARGET,
+                Construct::ThresholdComparison,
                 &format!("a `threshold` compared with `{}`", op.symbol()),
                 span,
                 &reason,
@@ -231,6 +235,7 @@ fn threshold(
     if by.is_empty() {
         errors.push(unsupported(
             TARGET,
+            Construct::ThresholdWithoutKey,
             "a `threshold` without `by`",
             span,
             "a Sigma correlation needs `group-by`: the specification makes it mandatory and \
@@ -401,6 +406,7 @@ fn stage_fields(
         if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
             errors.push(unsupported(
                 TARGET,
+                Construct::StageField,
                 &format!("{what} of type json (`{}`)", f.name),
                 span,
                 why,
@@ -444,6 +450,7 @@ fn map_field(
         Err(why) => {
             errors.push(unsupported(
                 TARGET,
+                Construct::StageField,
                 &format!("{what} (`{}`)", field.name),
                 span,
                 &format!(

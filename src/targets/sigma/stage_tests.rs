@@ -5,7 +5,7 @@ use super::stage::condition_key;
 use super::*;
 use crate::catalog::{FieldType, Source};
 use crate::ir::{
-    CountOp, Duration, Expr, Field, Meta, Number, Pred, Rule, Span, Stage, Step, StrOp, Test,
+    CmpOp, Duration, Expr, Field, Meta, Number, Pred, Rule, Span, Stage, Step, StrOp, Test,
 };
 use crate::targets::{Target, TargetError, TargetOptions};
 use serde_json::Value;
@@ -140,7 +140,7 @@ fn rule(name: &str, meta: Meta, expr: Expr, stage: Stage) -> Rule {
     }
 }
 
-fn threshold(distinct: Option<Field>, op: CountOp, value: u64, by: Vec<Field>, w: u64) -> Stage {
+fn threshold(distinct: Option<Field>, op: CmpOp, value: u64, by: Vec<Field>, w: u64) -> Stage {
     Stage::Threshold {
         distinct,
         op,
@@ -241,7 +241,7 @@ fn spray() -> Rule {
         num_eq("ResultType", "50126"),
         threshold(
             Some(s("UserPrincipalName")),
-            CountOp::Ge,
+            CmpOp::Ge,
             10,
             vec![fld("IPAddress", FieldType::Ip)],
             3600,
@@ -258,7 +258,7 @@ fn volume() -> Rule {
             "Detects many MailItemsAccessed records of one user.",
         ),
         str_eq("Operation", "MailItemsAccessed"),
-        threshold(None, CountOp::Gt, 100, vec![s("UserId")], 3600),
+        threshold(None, CmpOp::Gt, 100, vec![s("UserId")], 3600),
     )
 }
 
@@ -556,14 +556,14 @@ fn ids_are_uuid5_of_the_rule_id() {
 
 #[test]
 fn condition_keys_exist_for_monotone_comparisons_only() {
-    assert_eq!(condition_key(CountOp::Gt), Ok("gt"));
-    assert_eq!(condition_key(CountOp::Ge), Ok("gte"));
-    for op in [CountOp::Lt, CountOp::Le, CountOp::Eq] {
+    assert_eq!(condition_key(CmpOp::Gt), Ok("gt"));
+    assert_eq!(condition_key(CmpOp::Ge), Ok("gte"));
+    for op in [CmpOp::Lt, CmpOp::Le, CmpOp::Eq] {
         let why = condition_key(op).expect_err("refused");
         assert!(why.contains("sliding"), "{why}");
         assert!(!why.contains("neq"), "{why}");
     }
-    let why = condition_key(CountOp::Ne).expect_err("refused");
+    let why = condition_key(CmpOp::Ne).expect_err("refused");
     assert!(why.contains("`neq` is not in the published"), "{why}");
 }
 
@@ -579,7 +579,7 @@ fn timespans_use_the_largest_exact_unit() {
             "v",
             meta("V", SPRAY_ID, "d"),
             str_eq("Operation", "x"),
-            threshold(None, CountOp::Ge, 1, vec![s("UserId")], secs),
+            threshold(None, CmpOp::Ge, 1, vec![s("UserId")], secs),
         );
         let out = ok(&r);
         assert!(out.contains(&format!("    timespan: {text}\n")), "{out}");
@@ -623,7 +623,7 @@ fn keys_the_expression_already_requires_get_no_guard() {
         "v",
         meta("V", SPRAY_ID, "d"),
         Expr::And(vec![str_eq("UserId", "admin"), str_eq("Operation", "x")]),
-        threshold(None, CountOp::Ge, 5, vec![s("UserId"), s("AppId")], 60),
+        threshold(None, CmpOp::Ge, 5, vec![s("UserId"), s("AppId")], 60),
     );
     let out = ok(&r);
     assert!(!out.contains("UserId|exists"), "{out}");
@@ -640,7 +640,7 @@ fn keys_the_expression_already_requires_get_no_guard() {
             str_eq("UserId", "admin"),
             Expr::Not(Box::new(str_eq("UserId", "x"))),
         ]),
-        threshold(None, CountOp::Ge, 5, vec![s("UserId")], 60),
+        threshold(None, CmpOp::Ge, 5, vec![s("UserId")], 60),
     );
     assert!(ok(&r).contains("UserId|exists: true"));
 }
@@ -651,7 +651,7 @@ fn duplicate_keys_are_grouped_once() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(None, CountOp::Ge, 5, vec![s("UserId"), s("UserId")], 60),
+        threshold(None, CmpOp::Ge, 5, vec![s("UserId"), s("UserId")], 60),
     );
     let out = ok(&r);
     assert!(
@@ -666,7 +666,7 @@ fn a_distinct_field_that_is_also_a_key_is_guarded_once() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(Some(s("AppId")), CountOp::Ge, 1, vec![s("AppId")], 60),
+        threshold(Some(s("AppId")), CmpOp::Ge, 1, vec![s("AppId")], 60),
     );
     let out = ok(&r);
     assert_eq!(out.matches("AppId|exists: true").count(), 1, "{out}");
@@ -682,7 +682,7 @@ fn stage_fields_use_the_catalog_mapping() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(Some(s("Renamed")), CountOp::Gt, 3, vec![s("Renamed")], 60),
+        threshold(Some(s("Renamed")), CmpOp::Gt, 3, vec![s("Renamed")], 60),
     );
     let out = ok(&r);
     assert!(out.contains("        user.name|exists: true\n"), "{out}");
@@ -737,10 +737,10 @@ fn first_seen_is_refused() {
 #[test]
 fn non_monotone_thresholds_are_refused() {
     for (op, sym) in [
-        (CountOp::Lt, "<"),
-        (CountOp::Le, "<="),
-        (CountOp::Eq, "=="),
-        (CountOp::Ne, "!="),
+        (CmpOp::Lt, "<"),
+        (CmpOp::Le, "<="),
+        (CmpOp::Eq, "=="),
+        (CmpOp::Ne, "!="),
     ] {
         for distinct in [None, Some(s("AppId"))] {
             let r = rule(
@@ -763,7 +763,7 @@ fn a_threshold_without_by_is_refused() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(None, CountOp::Ge, 5, Vec::new(), 3600),
+        threshold(None, CmpOp::Ge, 5, Vec::new(), 3600),
     );
     assert_eq!(
         refusals(&r),
@@ -774,7 +774,7 @@ fn a_threshold_without_by_is_refused() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(None, CountOp::Lt, 5, Vec::new(), 3600),
+        threshold(None, CmpOp::Lt, 5, Vec::new(), 3600),
     );
     assert_eq!(
         refusals(&r),
@@ -792,7 +792,7 @@ fn json_keys_are_refused() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(None, CountOp::Ge, 5, vec![raw.clone()], 3600),
+        threshold(None, CmpOp::Ge, 5, vec![raw.clone()], 3600),
     );
     assert_eq!(
         refusals(&r),
@@ -802,7 +802,7 @@ fn json_keys_are_refused() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(Some(raw.clone()), CountOp::Ge, 5, vec![s("UserId")], 3600),
+        threshold(Some(raw.clone()), CmpOp::Ge, 5, vec![s("UserId")], 3600),
     );
     assert_eq!(
         refusals(&r),
@@ -830,7 +830,7 @@ fn unmappable_stage_fields_are_refused() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(None, CountOp::Ge, 5, vec![s("Computed"), s("Piped")], 3600),
+        threshold(None, CmpOp::Ge, 5, vec![s("Computed"), s("Piped")], 3600),
     );
     assert_eq!(
         refusals(&r),
@@ -848,7 +848,7 @@ fn unavailable_stage_and_step_fields_are_refused_by_mapping() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(Some(s("Hidden")), CountOp::Ge, 5, vec![s("UserId")], 3600),
+        threshold(Some(s("Hidden")), CmpOp::Ge, 5, vec![s("UserId")], 3600),
     );
     let errs = crate::mapping::map_rule(&t, "test.signins", &src, "sigma").expect_err("unmapped");
     assert_eq!(errs.len(), 1);
@@ -898,7 +898,7 @@ fn a_source_without_logsource_has_no_table() {
         "v",
         meta("V", SPRAY_ID, "d"),
         str_eq("Operation", "x"),
-        threshold(None, CountOp::Ge, 5, vec![s("UserId")], 3600),
+        threshold(None, CmpOp::Ge, 5, vec![s("UserId")], 3600),
     );
     match compile_with(&r, &no_logsource()) {
         Err(es) => assert!(

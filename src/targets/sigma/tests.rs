@@ -907,6 +907,24 @@ fn numbers() {
             &format!("    filter_main_operation_count:\n        OperationCount|{m}: 10\n    condition: not filter_main_operation_count\n"),
         );
     }
+    // `==` and `!=` in a NumCmp (the checker writes them as NumEq): a plain value, and `!=`
+    // as below-or-above, false on a missing field as in the language.
+    let v = parse(&det(&pred(
+        "N",
+        Test::NumCmp {
+            op: CmpOp::Eq,
+            value: num("5"),
+        },
+    )));
+    assert_eq!(v["selection"]["N"], serde_json::json!(5));
+    let ne = det(&pred(
+        "N",
+        Test::NumCmp {
+            op: CmpOp::Ne,
+            value: num("5"),
+        },
+    ));
+    assert!(ne.contains("N|lt: 5") && ne.contains("N|gt: 5"), "{ne}");
     let v = parse(&det(&pred(
         "N",
         Test::NumEq {
@@ -1289,7 +1307,8 @@ fn all_refusals_are_reported_together() {
     let msg = errs[0].to_string();
     assert_eq!(
         msg,
-        "sigma cannot express a case-sensitive field comparison exactly"
+        "sigma cannot express a case-sensitive field comparison exactly \
+         [case_sensitive_field_comparison]"
     );
 }
 

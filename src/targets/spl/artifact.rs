@@ -61,6 +61,7 @@
 //!   query's own time modifiers read. A window under one minute is refused.
 
 use crate::ir::{self, Stage};
+use crate::targets::Construct;
 use crate::targets::{attack, unsupported, Artifact, Ctx, TargetError};
 
 use super::TARGET;
@@ -186,15 +187,25 @@ pub(super) fn collisions(artifacts: &[(&ir::Rule, &Artifact)]) -> Vec<(usize, Ta
     out
 }
 
+/// SPL's refusal of a stanza (the query itself compiled).
+fn refuse(construct: &str, span: ir::Span, reason: String, help: &str) -> Vec<TargetError> {
+    let kind = Construct::Artifact;
+    vec![unsupported(
+        TARGET,
+        kind,
+        construct,
+        span,
+        &reason,
+        Some(help),
+    )]
+}
+
 /// The `savedsearches.conf` stanza for a rule compiled to `query`.
 pub(super) fn stanza(
     rule: &ir::Rule,
     query: &str,
     ctx: &Ctx,
 ) -> Result<Artifact, Vec<TargetError>> {
-    let refuse = |construct: &str, span: ir::Span, reason: String, help: &str| {
-        vec![unsupported(TARGET, construct, span, &reason, Some(help))]
-    };
     attack::check_artifact(rule, ctx, TARGET)?;
     let title = &rule.meta.title;
     if let Some(c) = title

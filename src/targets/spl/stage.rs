@@ -121,7 +121,8 @@ use super::{
     is_ident, is_operator_word, search_field_name, unsupported, where_expr, where_field, TARGET,
 };
 use crate::catalog::Mapped;
-use crate::ir::{CountOp, Duration, Expr, Field, Span, Stage, Step};
+use crate::ir::{CmpOp, Duration, Expr, Field, Span, Stage, Step};
+use crate::targets::Construct;
 use crate::targets::{Ctx, TargetError};
 
 /// What a stage adds to a query.
@@ -174,6 +175,7 @@ fn check_time_column(ctx: &Ctx, span: Span) -> Result<(), TargetError> {
         }),
         Some(other) => Err(unsupported(
             TARGET,
+            Construct::StageField,
             &format!(
                 "a stateful stage over the time column `{}`",
                 other.escape_debug()
@@ -217,6 +219,7 @@ fn map_stage_field(
         }),
         Err(why) => Err(unsupported(
             TARGET,
+            Construct::StageField,
             &format!("the field `{}`{place}", field.name.escape_debug()),
             span,
             &format!("the catalog says it is not available on spl: {why}"),
@@ -309,6 +312,7 @@ fn key_field(
     let refuse = |reason: &str| {
         unsupported(
             TARGET,
+            Construct::StageField,
             &format!("the key field `{}`", name.escape_debug()),
             span,
             reason,
@@ -343,6 +347,7 @@ fn distinct_column(f: &Field, outputs: &[&str], ctx: &Ctx, span: Span) -> Result
     if let Err(why) = crate::ir::stage_key::check_type(f.ty) {
         return Err(unsupported(
             TARGET,
+            Construct::StageField,
             &format!("the distinct field `{}`", f.name.escape_debug()),
             span,
             why,
@@ -438,7 +443,7 @@ fn both<A, B>(
 
 fn threshold(
     distinct: Option<&Field>,
-    op: CountOp,
+    op: CmpOp,
     value: u64,
     by: &[Field],
     window: Duration,
@@ -463,6 +468,7 @@ fn threshold(
     if s == 0 {
         return Err(vec![unsupported(
             TARGET,
+            Construct::StageWindow,
             "a window of zero seconds",
             span,
             "a window must be longer than zero",
@@ -480,7 +486,7 @@ fn threshold(
         None => "count as count".to_string(),
     };
     lines.push(format!("| stats {agg} by{} window_start", by_list(&keys)));
-    lines.push(format!("| where {figure}{}{value}", op.symbol()));
+    lines.push(format!("| where {figure}{}{value}", super::cmp_op(op)));
     output_lines(&keys, &["window_start", figure], &mut lines);
     Ok(StageSpl {
         base_suffix: String::new(),
@@ -504,6 +510,7 @@ fn first_seen(
     let Some(total) = baseline.seconds.checked_add(w) else {
         return Err(vec![unsupported(
             TARGET,
+            Construct::StageWindow,
             "this baseline and window",
             span,
             "their sum does not fit in 64 bits",
@@ -587,6 +594,7 @@ fn sequence(
     if n == 0 {
         return Err(vec![unsupported(
             TARGET,
+            Construct::SequenceShape,
             "a sequence without steps",
             span,
             "there is nothing to match",
@@ -638,7 +646,7 @@ mod tests {
     use super::super::validate;
     use crate::catalog::Catalog;
     use crate::driver::{self, Error, Options};
-    use crate::ir::{self, CountOp, Duration, Expr, Field, Pred, Quant, Span, Stage, Step, Test};
+    use crate::ir::{self, CmpOp, Duration, Expr, Field, Pred, Quant, Span, Stage, Step, Test};
     use crate::targets::TargetError;
 
     const CATALOG: &str = r#"
@@ -1250,7 +1258,7 @@ sources:
     fn threshold_by(names: &[&str]) -> Stage {
         Stage::Threshold {
             distinct: None,
-            op: CountOp::Gt,
+            op: CmpOp::Gt,
             value: 1,
             by: names.iter().map(|n| ir_field(n)).collect(),
             window: Duration { seconds: 60 },
@@ -1294,7 +1302,7 @@ sources:
     fn degenerate_stages_do_not_panic() {
         let zero = Stage::Threshold {
             distinct: None,
-            op: CountOp::Ge,
+            op: CmpOp::Ge,
             value: 1,
             by: Vec::new(),
             window: Duration { seconds: 0 },
@@ -1553,7 +1561,7 @@ sources:
             op in 0usize..6,
         ) {
             use std::collections::{BTreeMap, BTreeSet};
-            let ops = [CountOp::Eq, CountOp::Ne, CountOp::Lt, CountOp::Le, CountOp::Gt, CountOp::Ge];
+            let ops = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge];
             let stage = Stage::Threshold {
                 distinct: distinct.then(|| ir_field("D")),
                 op: ops[op],

@@ -10,6 +10,7 @@ use crate::catalog::{FieldType, Mapped};
 use crate::ir::{self, Expr, Pred, Quant, StrOp, Test};
 use crate::targets::logic::Node;
 use crate::targets::text::caseful_non_ascii;
+use crate::targets::Construct;
 use crate::targets::{unsupported, TargetError};
 
 /// The language's number pattern (`-?[0-9]+(\.[0-9]+)?`, the whole value).
@@ -72,8 +73,8 @@ impl Writer {
             .unwrap_or_else(|| name.to_string())
     }
 
-    fn refuse(&self, p: &Pred, construct: String, reason: &str) -> TargetError {
-        unsupported(self.d.name(), &construct, p.span, reason, None)
+    fn refuse(&self, p: &Pred, kind: Construct, construct: String, reason: &str) -> TargetError {
+        unsupported(self.d.name(), kind, &construct, p.span, reason, None)
     }
 
     fn type_refusal(&self, p: &Pred, what: &str) -> TargetError {
@@ -94,6 +95,7 @@ impl Writer {
         if let Some(c) = caseful_non_ascii(v) {
             return Err(self.refuse(
                 p,
+                Construct::CaselessNonAscii,
                 format!("a case-insensitive comparison with `{c}`"),
                 "SQL's lower() is not known to fold non-ASCII letters as the language does",
             ));
@@ -107,6 +109,7 @@ impl Writer {
         if self.time.as_deref() == Some(p.field.name.as_str()) && p.test != Test::Exists {
             return Err(self.refuse(
                 p,
+                Construct::TimeFieldComparison,
                 format!("a comparison of the time field `{}`", p.field.name),
                 "the lake layout holds the source's time as a TIMESTAMP, not as its text",
             ));
@@ -146,7 +149,7 @@ impl Writer {
                 if ty != FieldType::Number {
                     return Err(self.type_refusal(p, "a numeric comparison"));
                 }
-                let test = format!("{} {} {}", self.number(&c), op.symbol(), value.text);
+                let test = format!("{} {} {}", self.number(&c), super::cmp_op(*op), value.text);
                 Ok(STYLE.all(vec![self.is_number(&c), Node::bare(test)]))
             }
             Test::BoolEq { value } => {
@@ -231,10 +234,9 @@ impl Writer {
             // Without `cased`, a glob folds case as a regex does (simple case folding,
             // not lower()); so does a dialect whose `LIKE` is not exact.
             let like = if !cased || self.d.globs_by_regex() {
-                let rx = self
-                    .d
-                    .regex(&glob_regex(g), cased)
-                    .map_err(|why| self.refuse(p, format!("the glob `{g}`"), &why))?;
+                let rx = self.d.regex(&glob_regex(g), cased).map_err(|why| {
+                    self.refuse(p, Construct::GlobPattern, format!("the glob `{g}`"), &why)
+                })?;
                 Node::atom(self.d.regex_search(c, &s(&rx)))
             } else {
                 Node::bare(format!("{c} LIKE {} ESCAPE {}", s(&like(g)), s("\\")))
@@ -260,10 +262,14 @@ impl Writer {
         self.text_only(p, "a regular expression")?;
         let s = |v: &str| self.d.string(v);
         let not_empty = Node::bare(format!("{c} <> ''"));
-        let rx = self
-            .d
-            .regex(pattern, cased)
-            .map_err(|why| self.refuse(p, format!("the regular expression `{pattern}`"), &why))?;
+        let rx = self.d.regex(pattern, cased).map_err(|why| {
+            self.refuse(
+                p,
+                Construct::RegexPattern,
+                format!("the regular expression `{pattern}`"),
+                &why,
+            )
+        })?;
         let search = Node::atom(self.d.regex_search(c, &s(&rx)));
         let empty = super::regex::can_match_empty(pattern);
         Ok(if empty {
@@ -292,6 +298,7 @@ impl Writer {
         if !(stringy && ostringy) {
             return Err(self.refuse(
                 p,
+                Construct::FieldComparison,
                 format!(
                     "a comparison of the {} field `{}` with the {} field `{}`",
                     ty.name(),
@@ -335,6 +342,7 @@ impl Writer {
                 ipnet::IpNet::V6(_) => {
                     return Err(self.refuse(
                         p,
+                        Construct::Ipv6Cidr,
                         format!("the IPv6 network {n}"),
                         "the SQL targets test IPv4 networks only (by the address's number); IPv6 text has many spellings",
                     ))

@@ -18,6 +18,7 @@ mod stage;
 use super::logic::{Negation, Node, Style};
 use super::{Ctx, Target, TargetError};
 use crate::ir;
+use crate::targets::Construct;
 
 /// What differs between SQL engines.
 pub trait Dialect: Sync {
@@ -47,6 +48,18 @@ pub trait Dialect: Sync {
     /// not exact).
     fn globs_by_regex(&self) -> bool {
         false
+    }
+}
+
+/// A comparison operator as SQL writes it (`=`, `<>`, `<`, ...).
+pub(crate) fn cmp_op(op: ir::CmpOp) -> &'static str {
+    match op {
+        ir::CmpOp::Eq => "=",
+        ir::CmpOp::Ne => "<>",
+        ir::CmpOp::Lt => "<",
+        ir::CmpOp::Le => "<=",
+        ir::CmpOp::Gt => ">",
+        ir::CmpOp::Ge => ">=",
     }
 }
 
@@ -107,6 +120,19 @@ fn columns(ctx: &Ctx) -> std::collections::HashMap<String, String> {
 }
 
 impl Target for SqlTarget {
+    fn refusals(&self) -> &'static [Construct] {
+        &[
+            Construct::StageField,
+            Construct::FieldType,
+            Construct::CaselessNonAscii,
+            Construct::TimeFieldComparison,
+            Construct::GlobPattern,
+            Construct::RegexPattern,
+            Construct::FieldComparison,
+            Construct::Ipv6Cidr,
+        ]
+    }
+
     fn name(&self) -> &'static str {
         self.0.name()
     }

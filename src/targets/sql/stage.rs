@@ -7,8 +7,9 @@
 
 use super::expr::Writer;
 use super::STYLE;
-use crate::ir::{self, CountOp, Stage};
+use crate::ir::{self, CmpOp, Stage};
 use crate::targets::logic::Node;
+use crate::targets::Construct;
 use crate::targets::{unsupported, TargetError};
 
 /// The query of a stateful rule, around its match clauses.
@@ -23,6 +24,7 @@ pub fn query(
     let Some(time) = time else {
         return Err(vec![unsupported(
             d.name(),
+            Construct::StageField,
             "a stateful stage",
             stage.span(),
             "the catalog gives the source no time column",
@@ -78,7 +80,7 @@ fn threshold_query(
     table: &str,
     clauses: Vec<Node>,
     distinct: &Option<ir::Field>,
-    op: CountOp,
+    op: CmpOp,
     value: u64,
     by: &[ir::Field],
     window: &ir::Duration,
@@ -106,15 +108,10 @@ fn threshold_query(
     select.push(format!("{figure} AS {}", d.ident(name)));
     let mut group = keys;
     group.push(start);
-    let sym = match op {
-        CountOp::Eq => "=",
-        CountOp::Ne => "<>",
-        o => o.symbol(),
-    };
     let mut q = format!("SELECT {}\nFROM {table}\n", select.join(", "));
     q.push_str(&where_lines(&wh, ""));
     q.push_str(&format!("GROUP BY {}\n", group.join(", ")));
-    q.push_str(&format!("HAVING {figure} {sym} {value}\n"));
+    q.push_str(&format!("HAVING {figure} {} {value}\n", super::cmp_op(op)));
     q
 }
 

@@ -2,6 +2,7 @@
 //! small tree of them), with the two-valued guards Sigma needs and coded refusals.
 
 use super::*;
+use crate::targets::Construct;
 
 pub(super) fn to_logic(expr: &Expr, errors: &mut Vec<TargetError>) -> Option<L> {
     match expr {
@@ -37,6 +38,7 @@ pub(in crate::targets::sigma) fn field_name(
             if c.is_empty() || c.contains('|') || c.chars().any(|ch| ch.is_control()) {
                 errors.push(unsupported(
                     TARGET,
+                    Construct::FieldName,
                     "this field name",
                     span,
                     &format!(
@@ -54,6 +56,7 @@ pub(in crate::targets::sigma) fn field_name(
         Mapped::Expr(e) => {
             errors.push(unsupported(
                 TARGET,
+                Construct::MappedExpression,
                 "a field mapped to an expression",
                 span,
                 &format!(
@@ -143,20 +146,7 @@ pub(super) fn pred(p: &Pred, errors: &mut Vec<TargetError>) -> Option<L> {
             it.extend(values.iter().map(|n| Val::Num(yaml_number(n))).collect());
             Some(L::Item(it))
         }
-        Test::NumCmp { op, value } => {
-            let m = match op {
-                CmpOp::Lt => "lt",
-                CmpOp::Le => "lte",
-                CmpOp::Gt => "gt",
-                CmpOp::Ge => "gte",
-            };
-            Some(L::Item(Item::new(
-                &f,
-                &[m],
-                vec![Val::Num(yaml_number(value))],
-                Merge::No,
-            )))
-        }
+        Test::NumCmp { op, value } => Some(num_cmp(&f, *op, value)),
         Test::BoolEq { value } => Some(L::Item(Item::new(
             &f,
             &[],
@@ -165,6 +155,27 @@ pub(super) fn pred(p: &Pred, errors: &mut Vec<TargetError>) -> Option<L> {
         ))),
         Test::Exists => Some(exists(&f)),
         Test::FieldEq { other, cased } => field_eq(p, &f, other, *cased, errors),
+    }
+}
+
+/// A number compared: `|lt`, `|lte`, `|gt`, `|gte`, a plain value for `==`, and `!=` as
+/// `|lt` or `|gt` (false on a missing field, as in the language; `not` of an item is not).
+fn num_cmp(f: &str, op: CmpOp, value: &Number) -> L {
+    let item = |m: &'static [&'static str]| {
+        L::Item(Item::new(
+            f,
+            m,
+            vec![Val::Num(yaml_number(value))],
+            Merge::No,
+        ))
+    };
+    match op {
+        CmpOp::Eq => item(&[]),
+        CmpOp::Ne => L::Or(vec![item(&["lt"]), item(&["gt"])]),
+        CmpOp::Lt => item(&["lt"]),
+        CmpOp::Le => item(&["lte"]),
+        CmpOp::Gt => item(&["gt"]),
+        CmpOp::Ge => item(&["gte"]),
     }
 }
 
@@ -242,6 +253,7 @@ fn regex_test(
         Err(e) => {
             errors.push(unsupported(
                 TARGET,
+                Construct::RegexPattern,
                 &e.construct,
                 p.span,
                 &e.reason,
@@ -267,6 +279,7 @@ fn field_eq(
     if cased {
         errors.push(unsupported(
             TARGET,
+            Construct::CaseSensitiveFieldComparison,
             "a case-sensitive field comparison",
             p.span,
             "Sigma's `fieldref` compares case-insensitively and cannot take `cased`: \
@@ -279,6 +292,7 @@ fn field_eq(
     if g.contains(['*', '?']) {
         errors.push(unsupported(
             TARGET,
+            Construct::FieldName,
             "a field comparison with this field",
             p.span,
             &format!("a `fieldref` value cannot name a field with `*` or `?` (`{g}`)"),
