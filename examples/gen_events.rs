@@ -16,7 +16,12 @@
 //! regression data, read at run time, never copied) to that pool.
 //!
 //! Mixes: `all` (the default: every kind above) and `windows` (Sysmon and Security only, for
-//! the SigmaHQ Windows rules). The same arguments give the same bytes.
+//! the SigmaHQ Windows rules). The same arguments give the same bytes. `--flat` writes the
+//! Windows events as flat objects instead (`{"EventID":1,"Channel":...,"Image":...}`, the
+//! header fields rules use beside the EventData fields), the same events for the same seed,
+//! for engines that read no EVTX JSON; with `--events N` (and the same `--bytes`, which sets
+//! the clock's pace) it stops after N events instead of at the size, so a flat file holds the
+//! same events as the EVTX one.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -602,6 +607,8 @@ struct Gen {
     users: Vec<User>,
     matches: Vec<String>,
     buf: String,
+    /// Windows events as flat objects (header and EventData fields side by side).
+    flat: bool,
 }
 
 fn fill(rng: &mut Rng, out: &mut String, tpl: &str, user: &str) {
@@ -691,6 +698,7 @@ impl Gen {
             users,
             matches,
             buf: String::with_capacity(4096),
+            flat: false,
         }
     }
 
@@ -727,6 +735,15 @@ impl Gen {
     ) {
         self.record_id += 1;
         let b = &mut self.buf;
+        if self.flat {
+            // The same draws as the EVTX shape, so a seed gives the same events in both.
+            let (_, _) = (self.rng.range(600, 9000), self.rng.range(600, 12000));
+            let _ = write!(b, "{{\"EventID\":{id},\"Channel\":\"{channel}\",\"Provider_Name\":\"{provider}\",\"Computer\":\"{}.{UPN_DOMAIN}\",\"EventRecordID\":{},\"SystemTime\":\"", self.hosts[host].name, self.record_id);
+            ts.system(b);
+            b.push_str("\",");
+            let _ = (guid, task, sec_uid);
+            return;
+        }
         let _ = write!(b, "{{\"Event\":{{\"#attributes\":{{\"xmlns\":\"http://schemas.microsoft.com/win/2004/08/events/event\"}},\"System\":{{\"Provider\":{{\"#attributes\":{{\"Name\":\"{provider}\",\"Guid\":\"{guid}\"}}}},\"EventID\":{id},\"Version\":{},\"Level\":{},\"Task\":{task},\"Opcode\":0,\"Keywords\":\"{}\",\"TimeCreated\":{{\"#attributes\":{{\"SystemTime\":\"",
             if channel == "Security" { 2 } else { 5 },
             if channel == "Security" { 0 } else { 4 },
@@ -768,7 +785,7 @@ impl Gen {
     }
 
     fn end_evtx(&mut self) {
-        self.buf.push_str("}}}");
+        self.buf.push_str(if self.flat { "}" } else { "}}}" });
     }
 
     fn image(&mut self) -> usize {
@@ -1279,6 +1296,31 @@ fn as_raw(ev: &Value) -> Option<String> {
     serde_json::to_string(&serde_json::json!({"Event": {"System": system, "EventData": data}})).ok()
 }
 
+/// An EVTX-shaped event as one flat object: the header fields rules use, then EventData.
+fn flatten_evtx(line: String) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(&line) else { return line };
+    let Some(sys) = v.pointer("/Event/System") else { return line };
+    let text = |x: &Value| x.get("#text").cloned().unwrap_or_else(|| x.clone());
+    let mut m = Map::new();
+    for k in ["EventID", "Channel", "Computer", "EventRecordID"] {
+        if let Some(x) = sys.get(k) {
+            m.insert(k.into(), text(x));
+        }
+    }
+    if let Some(x) = sys.pointer("/Provider/#attributes/Name") {
+        m.insert("Provider_Name".into(), x.clone());
+    }
+    if let Some(x) = sys.pointer("/TimeCreated/#attributes/SystemTime") {
+        m.insert("SystemTime".into(), x.clone());
+    }
+    if let Some(Value::Object(d)) = v.pointer("/Event/EventData") {
+        for (k, x) in d {
+            m.entry(k.clone()).or_insert_with(|| text(x));
+        }
+    }
+    serde_json::to_string(&Value::Object(m)).unwrap_or(line)
+}
+
 /// The `expect match` test events of the single-event rules under `dir`.
 fn rule_matches(dir: &PathBuf, windows_only: bool) -> Vec<String> {
     let Ok(inputs) = tripline::driver::collect_inputs(std::slice::from_ref(dir)) else {
@@ -1347,7 +1389,7 @@ fn parse_size(s: &str) -> Option<u64> {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: gen_events --bytes SIZE[K|M|G] [--seed N] [--mix all|windows] [--rules DIR] [--match-dir DIR] [--match-rate P] --out FILE");
+    eprintln!("usage: gen_events --bytes SIZE[K|M|G] [--seed N] [--mix all|windows] [--rules DIR] [--match-dir DIR] [--match-rate P] [--flat] [--events N] --out FILE");
     std::process::exit(2)
 }
 
@@ -1359,6 +1401,8 @@ fn main() {
     let mut rules = PathBuf::from("rules");
     let mut match_dir: Option<PathBuf> = None;
     let mut rate = 0.001f64;
+    let mut flat = false;
+    let mut max_events: Option<u64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| usage());
@@ -1370,6 +1414,8 @@ fn main() {
             "--rules" => rules = PathBuf::from(val()),
             "--match-dir" => match_dir = Some(PathBuf::from(val())),
             "--match-rate" => rate = val().parse().unwrap_or_else(|_| usage()),
+            "--flat" => flat = true,
+            "--events" => max_events = Some(val().parse().unwrap_or_else(|_| usage())),
             _ => usage(),
         }
     }
@@ -1383,6 +1429,9 @@ fn main() {
     if let Some(d) = &match_dir {
         matches.extend(dir_matches(d));
     }
+    if flat {
+        matches = matches.into_iter().map(flatten_evtx).collect();
+    }
     let total: u32 = weights.iter().map(|w| w.1).sum();
     let start = Instant::now();
     let file = std::fs::File::create(&out).unwrap_or_else(|e| {
@@ -1391,8 +1440,12 @@ fn main() {
     });
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut g = Gen::new(seed, bytes / 1000, matches);
+    g.flat = flat;
     let (mut written, mut events, mut matched) = (0u64, 0u64, 0u64);
-    while written < bytes {
+    while match max_events {
+        Some(n) => events < n,
+        None => written < bytes,
+    } {
         if !g.matches.is_empty() && g.rng.chance(rate) {
             let i = g.rng.below(g.matches.len() as u64) as usize;
             g.buf.clear();
