@@ -370,10 +370,6 @@ const PARENTS: &[(&str, &str)] = &[
         "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p",
     ),
     (
-        "C:\\Windows\\System32\\userinit.exe",
-        "C:\\Windows\\system32\\userinit.exe",
-    ),
-    (
         "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
         "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\" ",
     ),
@@ -385,6 +381,52 @@ const PARENTS: &[(&str, &str)] = &[
         "C:\\Program Files\\Microsoft VS Code\\Code.exe",
         "\"C:\\Program Files\\Microsoft VS Code\\Code.exe\" ",
     ),
+];
+/// A plausible parent for `image` (an index into PARENTS): services for svchost and the
+/// Defender engine, the DCOM launcher for COM servers, the shell for what users start.
+fn parent_of(rng: &mut Rng, image: &str) -> (&'static str, &'static str) {
+    let name = image
+        .rsplit('\\')
+        .next()
+        .unwrap_or(image)
+        .to_ascii_lowercase();
+    let i = match name.as_str() {
+        "svchost.exe" | "msmpeng.exe" | "sc.exe" => 1,
+        "runtimebroker.exe"
+        | "backgroundtaskhost.exe"
+        | "dllhost.exe"
+        | "wmiprvse.exe"
+        | "searchprotocolhost.exe"
+        | "taskhostw.exe"
+        | "msiexec.exe" => 2,
+        "chrome.exe" => {
+            if rng.chance(0.9) {
+                3
+            } else {
+                0
+            }
+        }
+        "conhost.exe" => 4,
+        "code.exe" => 5,
+        "git.exe" => {
+            if rng.chance(0.5) {
+                5
+            } else {
+                4
+            }
+        }
+        _ => 0,
+    };
+    PARENTS[i]
+}
+const NET_WEB: &[&str] = &[
+    "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+    "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
+    "C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe",
+    "C:\\Users\\{u}\\AppData\\Local\\Microsoft\\Teams\\current\\Teams.exe",
+    "C:\\Windows\\System32\\svchost.exe",
+    "C:\\Program Files\\Microsoft VS Code\\Code.exe",
+    "C:\\Program Files\\Windows Defender\\MsMpEng.exe",
 ];
 const DLLS: &[&str] = &[
     "C:\\Windows\\System32\\ntdll.dll",
@@ -859,7 +901,7 @@ impl Gen {
         self.rng.hex(b, 32, true);
         b.push_str("\",\"ParentProcessGuid\":\"");
         self.rng.guid(b, true);
-        let p = *self.rng.pick(PARENTS);
+        let p = parent_of(&mut self.rng, im.0);
         let _ = write!(
             b,
             "\",\"ParentProcessId\":{},\"ParentImage\":\"",
@@ -876,10 +918,23 @@ impl Gen {
 
     fn sysmon_net(&mut self, host: usize, user: usize, ts: Ts) {
         self.sysmon_head(3, host, ts);
-        let im = IMAGES[self.image()];
+        let port = *self
+            .rng
+            .pick(&[443u32, 443, 443, 443, 443, 80, 53, 445, 389, 88, 135, 8443]);
+        // Who talks on which port: the shell's programs on the web ports, lsass to the
+        // domain controllers' Kerberos and LDAP, svchost for DNS, RPC and SMB.
+        let image = match port {
+            88 | 389 => "C:\\Windows\\System32\\lsass.exe",
+            53 | 135 | 445 => "C:\\Windows\\System32\\svchost.exe",
+            _ => *self.rng.pick(NET_WEB),
+        };
         let sam = self.users[user].sam.clone();
-        let u = self.user_str(host, user, im.0.contains("svchost"));
-        let dst = if self.rng.chance(0.3) {
+        let u = self.user_str(
+            host,
+            user,
+            !image.contains("{u}") && !image.contains("Program Files"),
+        );
+        let dst = if matches!(port, 53 | 88 | 135 | 389 | 445) {
             self.hosts[self.rng.below(12) as usize].ip.clone()
         } else {
             self.pub_ip()
@@ -887,12 +942,9 @@ impl Gen {
         let src = self.hosts[host].ip.clone();
         let b = &mut self.buf;
         b.push_str(",\"Image\":\"");
-        fill_esc(&mut self.rng, b, im.0, &sam);
+        fill_esc(&mut self.rng, b, image, &sam);
         b.push_str("\",\"User\":\"");
         esc(b, &u);
-        let port = *self
-            .rng
-            .pick(&[443u32, 443, 443, 80, 53, 445, 389, 88, 135, 5985, 8443]);
         let _ = write!(b, "\",\"Protocol\":\"{}\",\"Initiated\":true,\"SourceIsIpv6\":false,\"SourceIp\":\"{src}\",\"SourceHostname\":\"{}.{UPN_DOMAIN}\",\"SourcePort\":{},\"SourcePortName\":\"-\",\"DestinationIsIpv6\":false,\"DestinationIp\":\"{dst}\",\"DestinationHostname\":\"{}\",\"DestinationPort\":{port},\"DestinationPortName\":\"{}\"",
             if port == 53 { "udp" } else { "tcp" }, self.hosts[host].name, self.rng.range(49152, 65535), if port == 443 { *self.rng.pick(DNS_NAMES) } else { "-" },
             match port { 443 => "https", 80 => "http", 53 => "domain", 445 => "microsoft-ds", 389 => "ldap", 88 => "kerberos", _ => "-" });
@@ -1047,7 +1099,7 @@ impl Gen {
         let im = IMAGES[self.image()];
         let us = &self.users[user];
         let (sam, sid) = (us.sam.clone(), us.sid.clone());
-        let p = *self.rng.pick(PARENTS);
+        let p = parent_of(&mut self.rng, im.0);
         let b = &mut self.buf;
         let _ = write!(b, "\"SubjectUserSid\":\"{sid}\",\"SubjectUserName\":\"{sam}\",\"SubjectDomainName\":\"{DOMAIN}\",\"SubjectLogonId\":\"0x{:x}\",\"NewProcessId\":\"0x{:x}\",\"NewProcessName\":\"",
             self.rng.range(0x10000, 0xffff_ffff), self.rng.range(0x100, 0x8000));
@@ -1298,8 +1350,12 @@ fn as_raw(ev: &Value) -> Option<String> {
 
 /// An EVTX-shaped event as one flat object: the header fields rules use, then EventData.
 fn flatten_evtx(line: String) -> String {
-    let Ok(v) = serde_json::from_str::<Value>(&line) else { return line };
-    let Some(sys) = v.pointer("/Event/System") else { return line };
+    let Ok(v) = serde_json::from_str::<Value>(&line) else {
+        return line;
+    };
+    let Some(sys) = v.pointer("/Event/System") else {
+        return line;
+    };
     let text = |x: &Value| x.get("#text").cloned().unwrap_or_else(|| x.clone());
     let mut m = Map::new();
     for k in ["EventID", "Channel", "Computer", "EventRecordID"] {
