@@ -92,7 +92,12 @@ run() {
         rsigma) matches=$(grep -c '"rule_title"\|"title"' "$out" || true) ;;
         *) matches="-" ;;
     esac
-    [ "$rc" = 0 ] || NOTES+=("$name exited $rc: $(tail -n 2 "$out.err" | tr '\n' ' ' | cut -c1-300)")
+    if [ "$rc" != 0 ]; then
+        local keep
+        keep=$DIR/$(echo "$name $rules" | tr -c 'A-Za-z0-9\n' '_').err
+        mv "$out.err" "$keep"
+        NOTES+=("$name ($rules) exited $rc; its stderr ($(wc -l < "$keep") lines, $(grep -c 'error' "$keep" || true) with \"error\") is in $keep")
+    fi
     ROWS+=("$(awk -v n="$name" -v r="$rules" -v mb="$mb" -v ev="$events" -v w="$wall" -v c="$cpu" -v t="$threads" -v rss="$rss" -v m="$matches" 'BEGIN{
         if (w <= 0) w = 0.001; if (c <= 0) c = 0.001;
         printf "| %s | %s | %s | %d | %.2f | %.1f | %.0f | %.1f MB/s, %.0f ev/s (%.2f CPU s, %s thr) | %s | %s |", n, r, mb, ev, w, mb / w, ev / w, mb / c, ev / c, c, t, rss, m }')")

@@ -399,22 +399,11 @@ fn parent_of(rng: &mut Rng, image: &str) -> (&'static str, &'static str) {
         | "searchprotocolhost.exe"
         | "taskhostw.exe"
         | "msiexec.exe" => 2,
-        "chrome.exe" => {
-            if rng.chance(0.9) {
-                3
-            } else {
-                0
-            }
-        }
+        "chrome.exe" if rng.chance(0.9) => 3,
         "conhost.exe" => 4,
         "code.exe" => 5,
-        "git.exe" => {
-            if rng.chance(0.5) {
-                5
-            } else {
-                4
-            }
-        }
+        "git.exe" if rng.chance(0.5) => 5,
+        "git.exe" => 4,
         _ => 0,
     };
     PARENTS[i]
@@ -658,25 +647,25 @@ fn fill(rng: &mut Rng, out: &mut String, tpl: &str, user: &str) {
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let t = &rest[i..];
-        if t.starts_with("{{") {
+        rest = if let Some(r) = t.strip_prefix("{{") {
             out.push('{');
-            rest = &t[2..];
-        } else if t.starts_with("{u}") {
+            r
+        } else if let Some(r) = t.strip_prefix("{u}") {
             out.push_str(user);
-            rest = &t[3..];
-        } else if t.starts_with("{n}") {
+            r
+        } else if let Some(r) = t.strip_prefix("{n}") {
             let _ = write!(out, "{}", rng.range(1, 99_999));
-            rest = &t[3..];
-        } else if t.starts_with("{h}") {
+            r
+        } else if let Some(r) = t.strip_prefix("{h}") {
             rng.hex(out, 8, true);
-            rest = &t[3..];
-        } else if t.starts_with("{g}") {
+            r
+        } else if let Some(r) = t.strip_prefix("{g}") {
             rng.guid(out, true);
-            rest = &t[3..];
+            r
         } else {
             out.push('{');
-            rest = &t[1..];
-        }
+            &t[1..]
+        };
     }
     out.push_str(rest.replace("}}", "}").as_str());
 }
@@ -764,6 +753,7 @@ impl Gen {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn evtx_head(
         &mut self,
         provider: &str,
