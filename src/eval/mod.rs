@@ -8,6 +8,7 @@ pub mod stage;
 mod state;
 mod text;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -62,6 +63,12 @@ pub fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// Whether [`fold`] leaves `s` as it is, known cheaply: ASCII without capitals. (Other
+/// text is folded; titlecase letters and the like change without being "uppercase".)
+fn folded_already(s: &str) -> bool {
+    s.is_ascii() && !s.bytes().any(|b| b.is_ascii_uppercase())
+}
+
 /// A decimal number as the language reads one from text: `-?[0-9]+(\.[0-9]+)?`.
 pub fn parse_number(s: &str) -> Option<f64> {
     let body = s.strip_prefix('-').unwrap_or(s);
@@ -93,10 +100,12 @@ fn bool_of(event: &Value, name: &str) -> Option<bool> {
     }
 }
 
-/// Compiled regular expressions, cached by (pattern, cased).
+/// Compiled regular expressions, cached by pattern (regexes and globs apart, cased and
+/// uncased apart, so a lookup needs no allocation).
 #[derive(Default)]
 pub struct Evaluator {
-    regexes: HashMap<(String, bool), Option<regex::Regex>>,
+    /// `[regex cased, regex uncased, glob cased, glob uncased]`.
+    regexes: [HashMap<String, Option<regex::Regex>>; 4],
 }
 
 impl Evaluator {
@@ -161,15 +170,19 @@ impl Evaluator {
         }
     }
 
-    fn regex(&mut self, pattern: &str, cased: bool) -> Option<&regex::Regex> {
-        self.regexes
-            .entry((pattern.to_string(), cased))
-            .or_insert_with(|| {
-                let p = text::portable_regex(pattern);
-                let p = if cased { p } else { format!("(?i){p}") };
-                regex::Regex::new(&p).ok()
-            })
-            .as_ref()
+    /// The compiled regex of `pattern` (`glob`: a glob, written as a regex first).
+    fn regex(&mut self, pattern: &str, cased: bool, glob: bool) -> Option<&regex::Regex> {
+        let cache = &mut self.regexes[usize::from(!cased) + 2 * usize::from(glob)];
+        if !cache.contains_key(pattern) {
+            let p = if glob {
+                text::glob_to_regex(pattern)
+            } else {
+                text::portable_regex(pattern)
+            };
+            let p = if cased { p } else { format!("(?i){p}") };
+            cache.insert(pattern.to_string(), regex::Regex::new(&p).ok());
+        }
+        cache.get(pattern).and_then(Option::as_ref)
     }
 
     fn pred(&mut self, p: &Pred, event: &Value) -> bool {
@@ -191,9 +204,18 @@ impl Evaluator {
                     }
                     _ => return false,
                 };
-                let hay = if *cased { v.to_string() } else { fold(&v) };
+                // Folding allocates: skip it where it changes nothing.
+                let hay: Cow<str> = if *cased || folded_already(&v) {
+                    v
+                } else {
+                    Cow::Owned(fold(&v))
+                };
                 let one = |needle: &String| {
-                    let n = if *cased { needle.clone() } else { fold(needle) };
+                    let n: Cow<str> = if *cased || folded_already(needle) {
+                        Cow::Borrowed(needle)
+                    } else {
+                        Cow::Owned(fold(needle))
+                    };
                     op.holds(&hay, &n)
                 };
                 match quant {
@@ -205,18 +227,16 @@ impl Evaluator {
                 let Val::Text(v) = value(event, name) else {
                     return false;
                 };
-                let v = v.to_string();
-                patterns.iter().any(|g| {
-                    let re = text::glob_to_regex(g);
-                    self.regex(&re, *cased).is_some_and(|r| r.is_match(&v))
-                })
+                patterns
+                    .iter()
+                    .any(|g| self.regex(g, *cased, true).is_some_and(|r| r.is_match(&v)))
             }
             Test::Regex { pattern, cased } => {
                 let Val::Text(v) = value(event, name) else {
                     return false;
                 };
-                let v = v.to_string();
-                self.regex(pattern, *cased).is_some_and(|r| r.is_match(&v))
+                self.regex(pattern, *cased, false)
+                    .is_some_and(|r| r.is_match(&v))
             }
             Test::Cidr { nets } => {
                 let Val::Text(v) = value(event, name) else {

@@ -206,7 +206,7 @@ fn pred(p: &Pred) -> Option<Alternatives> {
                 .iter()
                 .map(|g| {
                     g.split(['*', '?'])
-                        .filter_map(|part| run_of(part))
+                        .filter_map(run_of)
                         .max_by_key(Vec::len)
                 })
                 .collect();

@@ -13,6 +13,7 @@ pub mod literals;
 pub mod output;
 pub mod plan;
 pub mod prefilter;
+pub mod project;
 mod summary;
 pub mod worker;
 

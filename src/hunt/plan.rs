@@ -36,6 +36,8 @@ pub struct Plan<'a> {
     pub time_sources: Vec<usize>,
     /// The prefilter over all consumers (`None`: every event goes to every rule).
     pub prefilter: Option<Filters>,
+    /// The keys events are parsed onto.
+    pub keys: crate::hunt::project::Keys,
 }
 
 /// The prefilters: one that also uses field names and whole numbers as literals, for
@@ -100,7 +102,18 @@ impl<'a> Plan<'a> {
             keyed: filter(Some(catalog)),
             plain: filter(None),
         });
+        let extra: Vec<&Expr> = sources
+            .iter()
+            .filter_map(|s| s.recognizer.as_ref())
+            .collect();
+        let mut names: Vec<&str> = Vec::new();
+        for s in &sources {
+            names.push(&s.timestamp);
+            names.extend(s.entity_fields.iter().map(String::as_str));
+        }
+        let keys = crate::hunt::project::Keys::of(rules, &extra, &names, catalog);
         Plan {
+            keys,
             rules,
             catalog,
             sources,

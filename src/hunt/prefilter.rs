@@ -7,6 +7,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::literals::{Alternatives, FOLDS_TO_ASCII};
 
+/// Up to this many patterns the automaton is a DFA.
+const DFA_PATTERNS: usize = 500;
+
 /// The literal automaton over a fixed list of consumers (rules, or other users of events).
 pub struct Prefilter {
     ac: Option<AhoCorasick>,
@@ -49,17 +52,18 @@ impl Prefilter {
             }
         }
         let ac = (!patterns.is_empty()).then(|| {
+            // A DFA is fastest but grows with the patterns: past a few hundred (the
+            // SigmaHQ library has thousands) a contiguous NFA keeps memory small.
+            let kind = if patterns.len() <= DFA_PATTERNS {
+                AhoCorasickKind::DFA
+            } else {
+                AhoCorasickKind::ContiguousNFA
+            };
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
+                .kind(Some(kind))
                 .build(&patterns)
-                .or_else(|_| {
-                    AhoCorasick::builder()
-                        .ascii_case_insensitive(true)
-                        .match_kind(MatchKind::Standard)
-                        .build(&patterns)
-                })
                 .expect("literal patterns are plain byte strings")
         });
         Prefilter {

@@ -115,7 +115,7 @@ fn process_with(plan: &Plan, block: &Block, local: &mut Local) -> BlockOut {
             }
             continue;
         }
-        let raw: Value = match serde_json::from_str(line) {
+        let raw: Value = match plan.keys.parse(line) {
             Ok(v @ Value::Object(_)) => v,
             Ok(_) => {
                 out.bad.push(Bad::NotObject.at(at));
@@ -128,17 +128,19 @@ fn process_with(plan: &Plan, block: &Block, local: &mut Local) -> BlockOut {
         };
         out.events += 1;
         out.examined += 1;
-        route(plan, ev, candidates, at, raw, &mut out);
+        route(plan, ev, candidates, at, line, raw, &mut out);
     }
     out
 }
 
 /// One parsed event through its candidate consumers.
+#[allow(clippy::too_many_arguments)]
 fn route(
     plan: &Plan,
     ev: &mut Evaluator,
     candidates: &[u32],
     at: u64,
+    line: &str,
     raw: Value,
     out: &mut BlockOut,
 ) {
@@ -178,7 +180,7 @@ fn route(
         match &rule.stage {
             None => {
                 if ev.eval(&rule.expr, &fields) {
-                    out.found.push(found(plan, c, s, at, &raw, &fields));
+                    out.found.push(found(plan, c, s, at, line, &fields));
                 }
             }
             Some(st) => {
@@ -200,7 +202,7 @@ fn route(
     }
 }
 
-fn found(plan: &Plan, rule: usize, s: usize, at: u64, raw: &Value, fields: &Value) -> Found {
+fn found(plan: &Plan, rule: usize, s: usize, at: u64, line: &str, fields: &Value) -> Found {
     let src = &plan.sources[s];
     let text = |name: &str| match value(fields, name) {
         Val::Text(t) => Some(t.into_owned()),
@@ -209,7 +211,8 @@ fn found(plan: &Plan, rule: usize, s: usize, at: u64, raw: &Value, fields: &Valu
     Found {
         rule,
         at,
-        event: raw.clone(),
+        // The whole event, for the report (it was parsed onto the rules' keys only).
+        event: serde_json::from_str(line).unwrap_or(Value::Null),
         time: text(&src.timestamp),
         keys: src
             .entity_fields
