@@ -94,3 +94,62 @@ fn hits(
         .filter(|l| serde_json::from_str::<Value>(l).is_ok())
         .count())
 }
+
+/// Parsing events onto the rules' keys (`hunt::project`) gives every rule the verdict the
+/// whole event gives: the regression tests' rules over all their recorded events.
+#[test]
+fn projected_events_get_the_verdicts_of_whole_events() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let (corpus, data) = (root.join("sigmahq"), root.join("sigmahq-regression"));
+    if !corpus.is_dir() || !data.is_dir() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: SigmaHQ corpus or regression data not found under {}: projection check did not run",
+            root.display()
+        );
+        return;
+    }
+    let catalog = Catalog::builtin();
+    let index = regression::index_rules(&corpus);
+    let mut rules = Vec::new();
+    let mut events = Vec::new();
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(&data)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    for f in &files {
+        let id = f.file_stem().unwrap().to_string_lossy().to_lowercase();
+        let Some(path) = index.get(&id) else { continue };
+        let text = std::fs::read_to_string(path).unwrap();
+        if let Ok(read) = tripline::sigma_in::read_for(&text, Some(&catalog), false) {
+            rules.push(read.rule);
+        }
+        let (evs, _) = tripline::testing::read_events(&std::fs::read_to_string(f).unwrap());
+        events.extend(evs.into_iter().map(|e| e.value.to_string()));
+    }
+    let plan = hunt::Plan::new(&rules, &catalog, true);
+    let mut ev = tripline::eval::Evaluator::new();
+    let mut checked = 0;
+    for line in &events {
+        let whole = tripline::catalog::normalize(&catalog, &serde_json::from_str(line).unwrap()).0;
+        let part = tripline::catalog::normalize(&catalog, &plan.keys.parse(line).unwrap()).0;
+        for (i, r) in rules.iter().enumerate() {
+            let src = &plan.sources[plan.rule_source[i]];
+            let verdict = |ev: &mut tripline::eval::Evaluator, e: &Value| {
+                src.recognizer.as_ref().is_none_or(|p| ev.eval(p, e)) && ev.eval(&r.expr, e)
+            };
+            assert_eq!(
+                verdict(&mut ev, &whole),
+                verdict(&mut ev, &part),
+                "{} on {line}",
+                r.name
+            );
+            checked += 1;
+        }
+    }
+    println!("projection: {checked} (rule, event) verdicts agree");
+    assert!(checked > 10_000);
+}

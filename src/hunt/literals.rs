@@ -204,11 +204,7 @@ fn pred(p: &Pred) -> Option<Alternatives> {
         Test::Glob { patterns, .. } => {
             let lits: Option<Vec<Vec<u8>>> = patterns
                 .iter()
-                .map(|g| {
-                    g.split(['*', '?'])
-                        .filter_map(run_of)
-                        .max_by_key(Vec::len)
-                })
+                .map(|g| g.split(['*', '?']).filter_map(run_of).max_by_key(Vec::len))
                 .collect();
             lits.map(dedup)
         }

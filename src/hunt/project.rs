@@ -21,6 +21,9 @@ pub struct Keys {
     keep: HashSet<String>,
     /// Keys kept whole (`json` fields, compared through their JSON text).
     whole: HashSet<String>,
+    /// Keys whose object keeps every key (a record's `a.*` spread: every object under `a`
+    /// is spread, whatever its name).
+    every: HashSet<String>,
 }
 
 impl Keys {
@@ -47,7 +50,14 @@ impl Keys {
                 paths.iter().for_each(|p| k.name(p));
             }
             for s in &rec.spread {
-                k.name(s.trim_end_matches(".*"));
+                match s.strip_suffix(".*") {
+                    Some(parent) => {
+                        k.name(parent);
+                        let last = parent.rsplit('.').next().unwrap_or(parent);
+                        k.every.insert(last.to_string());
+                    }
+                    None => k.name(s),
+                }
             }
         }
         // The record shapes read `#text` values under the keys above.
@@ -107,7 +117,11 @@ impl Keys {
     /// Parse the JSON text `line` onto these keys.
     pub fn parse(&self, line: &str) -> serde_json::Result<Value> {
         let mut de = serde_json::Deserializer::from_str(line);
-        let v = Project { keys: self }.deserialize(&mut de)?;
+        let v = Project {
+            keys: self,
+            every: false,
+        }
+        .deserialize(&mut de)?;
         de.end()?;
         Ok(v)
     }
@@ -115,6 +129,8 @@ impl Keys {
 
 struct Project<'k> {
     keys: &'k Keys,
+    /// Keep every key of this object.
+    every: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Project<'_> {
@@ -158,7 +174,10 @@ impl<'de> Visitor<'de> for Project<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(x) = seq.next_element_seed(Project { keys: self.keys })? {
+        while let Some(x) = seq.next_element_seed(Project {
+            keys: self.keys,
+            every: false,
+        })? {
             out.push(x);
         }
         Ok(Value::Array(out))
@@ -171,8 +190,11 @@ impl<'de> Visitor<'de> for Project<'_> {
             if self.keys.whole.contains(k) {
                 let v: Value = map.next_value()?;
                 out.insert(k.to_string(), v);
-            } else if self.keys.kept(k) {
-                let v = map.next_value_seed(Project { keys: self.keys })?;
+            } else if self.every || self.keys.kept(k) {
+                let v = map.next_value_seed(Project {
+                    keys: self.keys,
+                    every: self.keys.every.contains(k),
+                })?;
                 out.insert(k.to_string(), v);
             } else {
                 map.next_value::<IgnoredAny>()?;
