@@ -99,35 +99,10 @@ impl Rng {
     }
 }
 
-/// `s` as the inside of a JSON string.
+/// `s` as the inside of a JSON string (serde_json's escaping).
 fn esc(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-}
-
-/// UTC civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    out.push_str(&quoted[1..quoted.len() - 1]);
 }
 
 /// The clock: microseconds since the epoch, and its renderings.
@@ -138,9 +113,10 @@ impl Ts {
     fn parts(self) -> (i64, u32, u32, i64, i64, i64, i64) {
         let secs = self.0.div_euclid(1_000_000);
         let us = self.0.rem_euclid(1_000_000);
-        let (y, m, d) = civil(secs.div_euclid(86_400));
-        let s = secs.rem_euclid(86_400);
-        (y, m, d, s / 3600, s / 60 % 60, s % 60, us)
+        // The library's clock: `YYYY-MM-DDTHH:MM:SSZ`.
+        let t = tripline::time::format(secs * 1000);
+        let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap_or(0);
+        (n(0..4), n(5..7) as u32, n(8..10) as u32, n(11..13), n(14..16), n(17..19), us)
     }
     /// `2026-11-20T08:01:02.123456Z` (EVTX SystemTime).
     fn system(self, out: &mut String) {
