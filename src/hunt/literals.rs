@@ -238,16 +238,13 @@ fn value(v: &str, cased: bool) -> Option<Vec<u8>> {
 /// The longest run of printable ASCII in `s`, lower-cased and JSON-escaped.
 fn run_of(s: &str) -> Option<Vec<u8>> {
     s.split(|c: char| !(' '..='~').contains(&c))
+        // As JSON writes it inside a string (serde_json's escaping: `"` and `\\` only, for
+        // printable ASCII), lower-cased.
         .map(|run| {
-            let mut out = Vec::with_capacity(run.len());
-            for b in run.bytes() {
-                match b {
-                    b'"' => out.extend_from_slice(b"\\\""),
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b => out.push(b.to_ascii_lowercase()),
-                }
-            }
-            out
+            let quoted = serde_json::to_string(run).unwrap_or_default();
+            quoted[1..quoted.len() - 1]
+                .to_ascii_lowercase()
+                .into_bytes()
         })
         .filter(|r| r.len() >= MIN_LEN)
         .max_by_key(Vec::len)

@@ -85,24 +85,19 @@ impl Keys {
     }
 
     fn expr(&mut self, e: &Expr) {
-        match e {
-            Expr::And(xs) | Expr::Or(xs) => xs.iter().for_each(|x| self.expr(x)),
-            Expr::Not(x) => self.expr(x),
-            Expr::Pred(p) => {
-                self.field(&p.field);
-                if let Test::FieldEq { other, .. } = &p.test {
-                    self.field(other);
-                }
+        for p in e.preds() {
+            self.field(&p.field);
+            if let Test::FieldEq { other, .. } = &p.test {
+                self.field(other);
             }
         }
     }
 
     fn stage(&mut self, st: &Stage) {
-        let mut st = st.clone();
-        for f in st.fields_mut() {
+        for f in st.fields() {
             self.field(f);
         }
-        if let Stage::Sequence { steps, .. } = &st {
+        if let Stage::Sequence { steps, .. } = st {
             steps.iter().for_each(|s| self.expr(&s.expr));
         }
     }

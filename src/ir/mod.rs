@@ -135,6 +135,15 @@ pub struct Step {
 
 impl Stage {
     /// Every field the stage refers to (grouping, distinct, first-seen fields).
+    pub fn fields(&self) -> Vec<&Field> {
+        match self {
+            Stage::Threshold { distinct, by, .. } => distinct.iter().chain(by.iter()).collect(),
+            Stage::FirstSeen { fields, .. } => fields.iter().collect(),
+            Stage::Sequence { by, .. } => by.iter().collect(),
+        }
+    }
+
+    /// Every field the stage refers to, mutably.
     pub fn fields_mut(&mut self) -> Vec<&mut Field> {
         match self {
             Stage::Threshold { distinct, by, .. } => {
