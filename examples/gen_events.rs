@@ -116,7 +116,15 @@ impl Ts {
         // The library's clock: `YYYY-MM-DDTHH:MM:SSZ`.
         let t = tripline::time::format(secs * 1000);
         let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap_or(0);
-        (n(0..4), n(5..7) as u32, n(8..10) as u32, n(11..13), n(14..16), n(17..19), us)
+        (
+            n(0..4),
+            n(5..7) as u32,
+            n(8..10) as u32,
+            n(11..13),
+            n(14..16),
+            n(17..19),
+            us,
+        )
     }
     /// `2026-11-20T08:01:02.123456Z` (EVTX SystemTime).
     fn system(self, out: &mut String) {

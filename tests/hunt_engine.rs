@@ -404,3 +404,42 @@ proptest! {
         prop_assert_eq!(state.finish(now), want);
     }
 }
+
+/// `--max-state`: a stage stops taking new entries at its limit and says so.
+#[test]
+fn a_stage_at_its_limit_keeps_no_more_and_says_so() {
+    use tripline::eval::stage::{self, State};
+    let (rules, _) = &*LIBRARY;
+    let rule = rules
+        .iter()
+        .find(|r| matches!(r.stage, Some(ir::Stage::FirstSeen { .. })))
+        .expect("the library has a `new` rule");
+    let st = rule.stage.as_ref().unwrap();
+    let catalog = Catalog::builtin();
+    let sample = rule
+        .tests
+        .iter()
+        .find(|c| c.expect)
+        .expect("a matching case");
+    let mut base = tripline::catalog::normalize(&catalog, &sample.event).0;
+    let ts = catalog.sources[&rule.source].timestamp.clone().unwrap();
+    base[&ts] = Value::String("2026-11-30T12:00:00Z".into());
+    let Some(ir::Stage::FirstSeen { fields, .. }) = &rule.stage else {
+        unreachable!()
+    };
+    let mut ev = Evaluator::new();
+    let mut state = State::new(st, 4);
+    for k in 0..10 {
+        let mut e = base.clone();
+        e[&fields[0].name] = Value::String(format!("app-{k}"));
+        let t = stage::event_time(&e, &ts).unwrap();
+        state.add(&mut ev, rule, t, &e);
+    }
+    assert!(state.overflowed());
+    assert!(state.entries() <= 4, "{} entries", state.entries());
+    let mut roomy = State::new(st, usize::MAX);
+    let mut e = base.clone();
+    e[&fields[0].name] = Value::String("app-0".into());
+    roomy.add(&mut ev, rule, stage::event_time(&e, &ts).unwrap(), &e);
+    assert!(!roomy.overflowed());
+}
