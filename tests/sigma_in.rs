@@ -502,6 +502,75 @@ fn compiled_output() {
     );
 }
 
+/// A keyword map (`'|all': [...]`, no field name) on a logsource with a catalog source: each
+/// value is a keyword over the source's string fields, and `all` needs every value, each in
+/// any field (not all in one field).
+#[test]
+fn keyword_maps() {
+    use tripline::catalog::Catalog;
+    use tripline::eval::Evaluator;
+    let cat = Catalog::builtin();
+    let text = |body: &str| {
+        rule(&format!("    kw:\n{body}\n    condition: kw")).replace(
+            "    product: windows\n    category: process_creation\n",
+            "    product: linux\n",
+        )
+    };
+    let read = |body: &str| sigma_in::read_for(&text(body), Some(&cat), false);
+    let all =
+        read("        '|all':\n            - 'pkexec'\n            - 'XAUTHORITY'").expect("reads");
+    assert_eq!(all.rule.source, "linux.syslog");
+    let codes: Vec<String> = all
+        .warnings
+        .iter()
+        .map(|w| {
+            miette::Diagnostic::code(w)
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        codes.contains(&"tripline::sigma_in::keywords_as_fields".to_string()),
+        "{codes:?}"
+    );
+    let mut ev = Evaluator::new();
+    let hit = |e: &serde_json::Value, ev: &mut Evaluator| ev.eval(&all.rule.expr, e);
+    let both_in_message =
+        serde_json::json!({"SyslogMessage": "pkexec: XAUTHORITY bad", "ProcessName": "x"});
+    let split_over_fields =
+        serde_json::json!({"SyslogMessage": "value of xauthority", "ProcessName": "PKEXEC"});
+    let one_missing = serde_json::json!({"SyslogMessage": "pkexec ran", "ProcessName": "sudo"});
+    assert!(hit(&both_in_message, &mut ev));
+    assert!(
+        hit(&split_over_fields, &mut ev),
+        "each keyword may be in its own field, any case"
+    );
+    assert!(!hit(&one_missing, &mut ev));
+    // Without `all`, one value is enough.
+    let any = read("        '|contains':\n            - 'pkexec'\n            - 'XAUTHORITY'")
+        .expect("reads");
+    assert!(ev.eval(&any.rule.expr, &one_missing));
+    assert!(!ev.eval(
+        &any.rule.expr,
+        &serde_json::json!({"SyslogMessage": "sudo"})
+    ));
+    // `cased` stays on every field's test.
+    let cased = read("        '|all|cased':\n            - 'pkexec'").expect("reads");
+    assert!(!ev.eval(&cased.rule.expr, &split_over_fields));
+    assert!(ev.eval(&cased.rule.expr, &both_in_message));
+    // A keyword takes no other comparison.
+    let bad = read("        '|startswith': 'pkexec'").expect_err("refused");
+    let codes: Vec<String> = bad
+        .iter()
+        .map(|e| {
+            miette::Diagnostic::code(e)
+                .map(|c| c.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(codes, ["tripline::sigma_in::bad_modifiers"]);
+}
+
 mod no_panic {
     use proptest::prelude::*;
 

@@ -66,8 +66,18 @@ impl Reader<'_> {
         sels: &IndexMap<String, (Selection, Span)>,
     ) -> IndexMap<String, FieldType> {
         let mut numeric: IndexMap<String, (bool, bool, bool, Span)> = IndexMap::new(); // (cmp, num_eq, stringy)
+        let keyword_fields = self.keyword_fields.clone().unwrap_or_default();
         for (sel, _) in sels.values() {
             for item in sel.iter().flatten() {
+                if item.keyword {
+                    for f in &keyword_fields {
+                        numeric
+                            .entry(f.clone())
+                            .or_insert((false, false, false, item.span))
+                            .2 = true;
+                    }
+                    continue;
+                }
                 let e = numeric
                     .entry(item.field.clone())
                     .or_insert((false, false, false, item.span));

@@ -150,7 +150,8 @@ impl Reader<'_> {
         let span = self.at(from, key);
         let mut parts = key.split('|');
         let field = parts.next().unwrap_or("").to_string();
-        if field.is_empty() {
+        let keyword = field.is_empty();
+        if keyword && !self.keyword_fields.as_ref().is_some_and(|f| !f.is_empty()) {
             self.errors.push(SigmaInError::Keywords {
                 selection: sel.to_string(),
                 span: sp(span),
@@ -162,14 +163,40 @@ impl Reader<'_> {
             let values = self.transformed(key, &m, values, span)?;
             Ok((m, values))
         });
-        let (m, values) = match read {
+        let (mut m, values) = match read {
             Ok(x) => x,
             Err(e) => {
                 self.errors.push(e);
                 return None;
             }
         };
+        if keyword {
+            // A keyword is a `contains` test; `all` joins the keywords, not one field's tests.
+            match m.op {
+                Op::Str(StrOp::Eq) | Op::Str(StrOp::Contains) => m.op = Op::Str(StrOp::Contains),
+                _ => {
+                    self.errors.push(SigmaInError::BadModifiers {
+                        key: key.to_string(),
+                        reason: "a keyword (no field name) takes only `all`, `cased` and value transforms such as `windash` or `base64`".into(),
+                        span: sp(span),
+                    });
+                    return None;
+                }
+            }
+            if values
+                .iter()
+                .any(|v| !matches!(v, Scalar::Str(_) | Scalar::Num(_)))
+            {
+                self.errors.push(SigmaInError::Keywords {
+                    selection: sel.to_string(),
+                    span: sp(span),
+                });
+                return None;
+            }
+            self.used_keywords = Some(span);
+        }
         Some(Item {
+            keyword,
             key: key.to_string(),
             field,
             op: m.op,

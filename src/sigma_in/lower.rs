@@ -79,8 +79,42 @@ struct StrValues {
 }
 
 impl Reader<'_> {
+    /// A keyword item: each value holds when some string field of the source contains it;
+    /// with `all`, every value must hold (each in any field), otherwise one.
+    fn keyword_item(&mut self, it: &Item, types: &IndexMap<String, FieldType>) -> Option<Expr> {
+        let fields = self.keyword_fields.clone().unwrap_or_default();
+        let on = |field: &str, values: Vec<Scalar>| Item {
+            key: format!("{field}|contains"),
+            field: field.to_string(),
+            all: false,
+            values,
+            keyword: false,
+            ..it.clone()
+        };
+        let any_of = |values: Vec<Scalar>, r: &mut Self| -> Option<Expr> {
+            let alts: Option<Vec<Expr>> = fields
+                .iter()
+                .map(|f| r.item(&on(f, values.clone()), types))
+                .collect();
+            Some(or(alts?))
+        };
+        if it.all {
+            let parts: Option<Vec<Expr>> = it
+                .values
+                .iter()
+                .map(|v| any_of(vec![v.clone()], self))
+                .collect();
+            Some(and(parts?))
+        } else {
+            any_of(it.values.clone(), self)
+        }
+    }
+
     /// The expression of one item.
     pub(super) fn item(&mut self, it: &Item, types: &IndexMap<String, FieldType>) -> Option<Expr> {
+        if it.keyword {
+            return self.keyword_item(it, types);
+        }
         let ty = types.get(&it.field).copied().unwrap_or(FieldType::String);
         let at = At {
             it,

@@ -107,6 +107,7 @@ fn keyword_groups(fields: &[String], values: Vec<Scalar>, at: Span) -> Selection
                 re_i: false,
                 values: values.clone(),
                 span: at,
+                keyword: false,
             }]
         })
         .collect()
@@ -352,6 +353,9 @@ struct Item {
     re_i: bool,
     values: Vec<Scalar>,
     span: Span,
+    /// A keyword item (`'|all': [...]`, no field name): `field` is empty and each value is
+    /// a keyword over the source's string fields.
+    keyword: bool,
 }
 
 impl Item {
