@@ -32,7 +32,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("builtin/unix.yml", include_str!("builtin/unix.yml")),
     ("builtin/cloud.yml", include_str!("builtin/cloud.yml")),
     ("builtin/network.yml", include_str!("builtin/network.yml")),
-    ("builtin/text_logs.yml", include_str!("builtin/text_logs.yml")),
+    (
+        "builtin/text_logs.yml",
+        include_str!("builtin/text_logs.yml"),
+    ),
 ];
 
 /// A field's type in the rule language.

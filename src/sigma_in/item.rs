@@ -151,7 +151,7 @@ impl Reader<'_> {
         let mut parts = key.split('|');
         let field = parts.next().unwrap_or("").to_string();
         let keyword = field.is_empty();
-        if keyword && !self.keyword_fields.as_ref().is_some_and(|f| !f.is_empty()) {
+        if keyword && self.keyword_fields.as_ref().is_none_or(|f| f.is_empty()) {
             self.errors.push(SigmaInError::Keywords {
                 selection: sel.to_string(),
                 span: sp(span),
