@@ -78,14 +78,18 @@ fn ir(detection: &str) -> String {
     show(&read(detection).rule.expr)
 }
 
-fn refused(detection: &str) -> Vec<String> {
+/// The codes of some diagnostics, in order.
+fn codes(es: &[sigma_in::SigmaInError]) -> Vec<String> {
     use miette::Diagnostic;
+    es.iter()
+        .map(|e| e.code().map(|c| c.to_string()).unwrap_or_default())
+        .collect()
+}
+
+fn refused(detection: &str) -> Vec<String> {
     match sigma_in::read(&rule(detection)) {
         Ok(r) => panic!("expected a refusal, got {}", show(&r.rule.expr)),
-        Err(es) => es
-            .iter()
-            .map(|e| e.code().map(|c| c.to_string()).unwrap_or_default())
-            .collect(),
+        Err(es) => codes(&es),
     }
 }
 
@@ -520,18 +524,10 @@ fn keyword_maps() {
     let all =
         read("        '|all':\n            - 'pkexec'\n            - 'XAUTHORITY'").expect("reads");
     assert_eq!(all.rule.source, "linux.syslog");
-    let codes: Vec<String> = all
-        .warnings
-        .iter()
-        .map(|w| {
-            miette::Diagnostic::code(w)
-                .map(|c| c.to_string())
-                .unwrap_or_default()
-        })
-        .collect();
+    let warned = codes(&all.warnings);
     assert!(
-        codes.contains(&"tripline::sigma_in::keywords_as_fields".to_string()),
-        "{codes:?}"
+        warned.contains(&"tripline::sigma_in::keywords_as_fields".to_string()),
+        "{warned:?}"
     );
     let mut ev = Evaluator::new();
     let hit = |e: &serde_json::Value, ev: &mut Evaluator| ev.eval(&all.rule.expr, e);
@@ -560,15 +556,7 @@ fn keyword_maps() {
     assert!(ev.eval(&cased.rule.expr, &both_in_message));
     // A keyword takes no other comparison.
     let bad = read("        '|startswith': 'pkexec'").expect_err("refused");
-    let codes: Vec<String> = bad
-        .iter()
-        .map(|e| {
-            miette::Diagnostic::code(e)
-                .map(|c| c.to_string())
-                .unwrap_or_default()
-        })
-        .collect();
-    assert_eq!(codes, ["tripline::sigma_in::bad_modifiers"]);
+    assert_eq!(codes(&bad), ["tripline::sigma_in::bad_modifiers"]);
 }
 
 mod no_panic {

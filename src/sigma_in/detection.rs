@@ -166,6 +166,7 @@ impl Reader<'_> {
                         Some(keyword_groups(
                             fields,
                             xs.iter().filter_map(Scalar::of).collect(),
+                            false,
                             at,
                         ))
                     }
@@ -194,6 +195,7 @@ impl Reader<'_> {
                     Some(keyword_groups(
                         fields,
                         Scalar::of(def).into_iter().collect(),
+                        false,
                         at,
                     ))
                 }

@@ -83,19 +83,10 @@ impl Reader<'_> {
     /// with `all`, every value must hold (each in any field), otherwise one.
     fn keyword_item(&mut self, it: &Item, types: &IndexMap<String, FieldType>) -> Option<Expr> {
         let fields = self.keyword_fields.clone().unwrap_or_default();
-        let on = |field: &str, values: Vec<Scalar>| Item {
-            key: format!("{field}|contains"),
-            field: field.to_string(),
-            all: false,
-            values,
-            keyword: false,
-            ..it.clone()
-        };
         let any_of = |values: Vec<Scalar>, r: &mut Self| -> Option<Expr> {
-            let alts: Option<Vec<Expr>> = fields
-                .iter()
-                .map(|f| r.item(&on(f, values.clone()), types))
-                .collect();
+            let groups = keyword_groups(&fields, values, it.cased, it.span);
+            let alts: Option<Vec<Expr>> =
+                groups.iter().flatten().map(|i| r.item(i, types)).collect();
             Some(or(alts?))
         };
         if it.all {

@@ -93,7 +93,7 @@ fn canonical(e: Expr) -> Expr {
 
 /// A keyword selection: the values searched in every string field of the catalog source,
 /// one group (OR) per field, as the language defines keywords.
-fn keyword_groups(fields: &[String], values: Vec<Scalar>, at: Span) -> Selection {
+fn keyword_groups(fields: &[String], values: Vec<Scalar>, cased: bool, at: Span) -> Selection {
     fields
         .iter()
         .map(|f| {
@@ -102,7 +102,7 @@ fn keyword_groups(fields: &[String], values: Vec<Scalar>, at: Span) -> Selection
                 field: f.clone(),
                 op: Op::Str(StrOp::Contains),
                 all: false,
-                cased: false,
+                cased,
                 re_flags: String::new(),
                 re_i: false,
                 values: values.clone(),
